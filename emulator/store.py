@@ -1,0 +1,201 @@
+"""What the emulator keeps of every accepted message, and where it keeps it.
+
+One `MessageRecord` schema for every kind of send (simple, raw, templated, each bulk entry).
+``raw`` — the MIME message as SES would deliver it — is the canonical content; rendered text,
+HTML and attachments are derived from it on read (`parse_parts`), so a stored message costs
+about its own size once.
+
+`MessageStore` is the interface; `InMemoryStore` the default. (A SQLite store for
+``--data-dir`` implements the same interface.)
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from typing import Any, Literal, Protocol
+
+__all__ = [
+    "AttachmentInfo",
+    "InMemoryStore",
+    "MessageParts",
+    "MessageRecord",
+    "MessageStore",
+    "parse_parts",
+]
+
+SendKind = Literal["simple", "raw", "template"]
+
+
+@dataclass(slots=True, kw_only=True)
+class MessageRecord:
+    """One accepted message (one per bulk entry)."""
+
+    id: str  # the SES MessageId returned to the caller
+    account: str
+    region: str
+    api: Literal["v1", "v2"]
+    operation: (
+        str  # SendEmail, SendRawEmail, SendTemplatedEmail, SendBulkTemplatedEmail, SendBulkEmail
+    )
+    kind: SendKind
+    timestamp: float  # epoch seconds, from the emulator's clock
+    source: str  # the sender as given (Source / FromEmailAddress / From header), display name kept
+    envelope_from: str  # bare address used as MAIL FROM
+    to: list[str] = field(default_factory=list)  # as given (display names kept)
+    cc: list[str] = field(default_factory=list)
+    bcc: list[str] = field(default_factory=list)
+    recipients: list[str] = field(default_factory=list)  # envelope recipients, bare addresses
+    reply_to: list[str] = field(default_factory=list)
+    subject: str | None = None  # decoded / rendered subject
+    raw: bytes = b""  # the full MIME message as delivered
+    template: str | None = None  # template name (or "<inline>" for v2 TemplateContent)
+    template_data: str | None = None  # the JSON data used to render (bulk: merged per entry)
+    tags: list[tuple[str, str]] = field(default_factory=list)
+    configuration_set: str | None = None
+    bulk_id: str | None = None  # shared by the entries of one bulk call
+    # Per envelope recipient: "delivered", "bounce", "ooto", "complaint", "suppressed".
+    outcomes: dict[str, str] = field(default_factory=dict)
+    # "accepted", or "rendering_failure" (accepted with 200, then dropped, as SES does).
+    status: str = "accepted"
+    rendering_error: str | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentInfo:
+    filename: str | None
+    content_type: str
+    size: int  # decoded bytes
+    content_id: str | None
+    disposition: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageParts:
+    headers: list[tuple[str, str]]
+    text: str | None
+    html: str | None
+    attachments: list[AttachmentInfo]
+
+
+def parse_parts(raw: bytes) -> MessageParts:
+    """Split a stored MIME message into headers, first text and HTML bodies, and attachments."""
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(msg, EmailMessage)
+    headers = [(k, str(v)) for k, v in msg.items()]
+    text: str | None = None
+    html: str | None = None
+    attachments: list[AttachmentInfo] = []
+    for part in msg.walk():
+        if part.is_multipart():
+            continue
+        assert isinstance(part, EmailMessage)
+        ctype = part.get_content_type()
+        disposition = part.get_content_disposition()
+        is_body = disposition is None and ctype in ("text/plain", "text/html")
+        if is_body and ctype == "text/plain" and text is None:
+            text = _content(part)
+        elif is_body and ctype == "text/html" and html is None:
+            html = _content(part)
+        else:
+            payload = part.get_payload(decode=True)
+            cid = part.get("Content-ID")
+            attachments.append(
+                AttachmentInfo(
+                    filename=part.get_filename(),
+                    content_type=ctype,
+                    size=len(payload) if isinstance(payload, bytes) else 0,
+                    content_id=str(cid).strip("<>") if cid else None,
+                    disposition=disposition,
+                )
+            )
+    return MessageParts(headers=headers, text=text, html=html, attachments=attachments)
+
+
+def _content(part: EmailMessage) -> str:
+    try:
+        value = part.get_content()
+    except (LookupError, UnicodeDecodeError):  # unknown charset: keep what can be read
+        payload = part.get_payload(decode=True)
+        return payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+    return value if isinstance(value, str) else value.decode("utf-8", "replace")
+
+
+class MessageStore(Protocol):
+    """Where accepted messages live. Implementations are safe to call from one event loop."""
+
+    def add(self, record: MessageRecord) -> None: ...
+
+    def get(self, message_id: str) -> MessageRecord | None: ...
+
+    def update(self, record: MessageRecord) -> None:
+        """Persist changes to a record already added (events appended, outcomes)."""
+        ...
+
+    def iter(
+        self, *, account: str | None = None, region: str | None = None
+    ) -> Iterator[MessageRecord]:
+        """Records in the order they were added (oldest first)."""
+        ...
+
+    def delete(self, message_id: str) -> bool: ...
+
+    def clear(self, *, account: str | None = None, region: str | None = None) -> int: ...
+
+    def __len__(self) -> int: ...
+
+
+class InMemoryStore:
+    """The default store: a dict in insertion order."""
+
+    def __init__(self) -> None:
+        self._records: dict[str, MessageRecord] = {}
+        self._lock = threading.Lock()
+
+    def add(self, record: MessageRecord) -> None:
+        with self._lock:
+            self._records[record.id] = record
+
+    def get(self, message_id: str) -> MessageRecord | None:
+        return self._records.get(message_id)
+
+    def update(self, record: MessageRecord) -> None:
+        with self._lock:
+            if record.id in self._records:
+                self._records[record.id] = record
+
+    def iter(
+        self, *, account: str | None = None, region: str | None = None
+    ) -> Iterator[MessageRecord]:
+        with self._lock:
+            records = list(self._records.values())
+        for record in records:
+            if account is not None and record.account != account:
+                continue
+            if region is not None and record.region != region:
+                continue
+            yield record
+
+    def delete(self, message_id: str) -> bool:
+        with self._lock:
+            return self._records.pop(message_id, None) is not None
+
+    def clear(self, *, account: str | None = None, region: str | None = None) -> int:
+        with self._lock:
+            doomed = [
+                key
+                for key, rec in self._records.items()
+                if (account is None or rec.account == account)
+                and (region is None or rec.region == region)
+            ]
+            for key in doomed:
+                del self._records[key]
+            return len(doomed)
+
+    def __len__(self) -> int:
+        return len(self._records)
