@@ -23,16 +23,28 @@ __all__ = [
     "Wire",
     "already_exists",
     "bad_request",
+    "configuration_set_already_exists",
     "configuration_set_does_not_exist",
     "conflict",
     "daily_quota_exceeded",
+    "event_destination_already_exists",
+    "event_destination_does_not_exist",
+    "identity_does_not_exist",
     "internal_failure",
+    "invalid_configuration_set",
+    "invalid_policy",
+    "invalid_rendering_parameter",
+    "invalid_template",
+    "limit_exceeded",
     "message_rejected",
+    "missing_rendering_attribute",
     "not_found",
     "not_implemented",
     "rate_exceeded",
     "sending_paused",
     "template_does_not_exist",
+    "tracking_options_already_exist",
+    "tracking_options_do_not_exist",
 ]
 
 Api = Literal["v1", "v2"]
@@ -132,3 +144,92 @@ def internal_failure(message: str = "An internal error occurred.") -> SesError:
     return SesError(
         message, v1=Wire("InternalFailure", 500), v2=Wire("InternalServiceErrorException", 500)
     )
+
+
+def identity_does_not_exist(name: str, api: Api) -> SesError:
+    """An identity-scoped call on an identity that does not exist.
+
+    v1 answers ``MessageRejected`` 400 "Identity <identity> is not verified or does not exist."
+    [O] (ses-spec §2.5); v2 answers ``NotFoundException`` 404 [M] with an inferred text.
+    """
+    text = (
+        f"Identity {name} is not verified or does not exist."
+        if api == "v1"
+        else f"Email identity {name} does not exist."
+    )
+    return SesError(text, v1=Wire("MessageRejected", 400), v2=Wire("NotFoundException", 404))
+
+
+def limit_exceeded(message: str) -> SesError:
+    """Too many resources of one kind: v1 ``LimitExceeded`` 400, v2 ``LimitExceededException``."""
+    return SesError(message, v1=Wire("LimitExceeded", 400), v2=Wire("LimitExceededException", 400))
+
+
+def invalid_template(message: str) -> SesError:
+    """A template that cannot be parsed: v1 ``InvalidTemplate`` 400, v2 400 [M]."""
+    return SesError(message, v1=Wire("InvalidTemplate", 400), v2=Wire("BadRequestException", 400))
+
+
+def missing_rendering_attribute(message: str) -> SesError:
+    """TestRender* data lacks a referenced variable: v1 ``MissingRenderingAttribute`` 400 [M]."""
+    return SesError(
+        message, v1=Wire("MissingRenderingAttribute", 400), v2=Wire("BadRequestException", 400)
+    )
+
+
+def invalid_rendering_parameter(message: str) -> SesError:
+    """TestRender* data is not a JSON object: v1 ``InvalidRenderingParameter`` 400 [M]."""
+    return SesError(
+        message, v1=Wire("InvalidRenderingParameter", 400), v2=Wire("BadRequestException", 400)
+    )
+
+
+def configuration_set_already_exists(name: str) -> SesError:
+    # Text inferred, mirroring the observed "does not exist" wording.
+    return already_exists(
+        f"Configuration set <{name}> already exists.", v1_code="ConfigurationSetAlreadyExists"
+    )
+
+
+def invalid_configuration_set(message: str) -> SesError:
+    return SesError(
+        message, v1=Wire("InvalidConfigurationSet", 400), v2=Wire("BadRequestException", 400)
+    )
+
+
+def event_destination_does_not_exist(configuration_set: str, name: str) -> SesError:
+    # v1 text observed: "No EventDestination found for <config-set-name>" (no period) [O].
+    del name  # SES names only the configuration set
+    return not_found(
+        f"No EventDestination found for {configuration_set}",
+        v1_code="EventDestinationDoesNotExist",
+    )
+
+
+def event_destination_already_exists(configuration_set: str, name: str) -> SesError:
+    # Text inferred.
+    return already_exists(
+        f"Event destination {name} already exists in configuration set {configuration_set}.",
+        v1_code="EventDestinationAlreadyExists",
+    )
+
+
+def tracking_options_already_exist(configuration_set: str) -> SesError:
+    # v1 only; the wire code keeps its "Exception" suffix [M]. Text inferred.
+    return already_exists(
+        f"Tracking options already exist for configuration set {configuration_set}.",
+        v1_code="TrackingOptionsAlreadyExistsException",
+    )
+
+
+def tracking_options_do_not_exist(configuration_set: str) -> SesError:
+    # v1 only; the wire code keeps its "Exception" suffix [M]. Text inferred.
+    return not_found(
+        f"Tracking options do not exist for configuration set {configuration_set}.",
+        v1_code="TrackingOptionsDoesNotExistException",
+    )
+
+
+def invalid_policy(message: str) -> SesError:
+    """A sending-authorization policy that is not valid: v1 ``InvalidPolicy`` 400 [M]."""
+    return SesError(message, v1=Wire("InvalidPolicy", 400), v2=Wire("BadRequestException", 400))

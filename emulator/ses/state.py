@@ -40,12 +40,15 @@ class Identity:
     dkim_enabled: bool = False
     dkim_tokens: list[str] = field(default_factory=list)
     mail_from_domain: str | None = None
+    # BehaviorOnMXFailure, v1 spelling (v2: USE_DEFAULT_VALUE / REJECT_MESSAGE).
+    mail_from_behavior: str = "UseDefaultValue"
     notification_topics: dict[str, str] = field(default_factory=dict)  # Bounce/Complaint/Delivery
     headers_in_notifications: dict[str, bool] = field(default_factory=dict)
     feedback_forwarding: bool = True
     policies: dict[str, str] = field(default_factory=dict)
     tags: list[dict[str, str]] = field(default_factory=list)
     configuration_set: str | None = None
+    dkim_origin: str = "AWS_SES"  # EXTERNAL for bring-your-own-DKIM (v2 DkimSigningAttributes)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -55,6 +58,7 @@ class Template:
     text: str | None = None
     html: str | None = None
     created: float = 0.0
+    tags: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -63,10 +67,14 @@ class ConfigurationSet:
     created: float = 0.0
     sending_enabled: bool = True
     reputation_metrics_enabled: bool = False
+    # name → destination in the v2 shape (EventDestination members; v1 spellings converted).
     event_destinations: dict[str, dict[str, Any]] = field(default_factory=dict)
     tracking_options: dict[str, Any] | None = None
     delivery_options: dict[str, Any] | None = None
     suppression_options: dict[str, Any] | None = None
+    vdm_options: dict[str, Any] | None = None
+    archiving_options: dict[str, Any] | None = None
+    last_fresh_start: float | None = None
     tags: list[dict[str, str]] = field(default_factory=list)
 
 
