@@ -45,10 +45,14 @@ __all__ = [
     "API_VERSION",
     "DEFAULT_LIMIT",
     "MAX_LIMIT",
+    "AdvanceClock",
+    "ClockChange",
     "ControlError",
     "MessagePage",
     "MessageQuery",
     "PageRequest",
+    "RealClock",
+    "SetClock",
     "add_routes",
     "clock_json",
     "localstack_json",
@@ -518,21 +522,25 @@ def page_messages(matched: Sequence[MessageRecord], page: PageRequest) -> Messag
 
 
 @dataclass(frozen=True, slots=True)
-class _Advance:
+class AdvanceClock:
+    """Move virtual time forward by ``seconds``."""
+
     seconds: float
 
 
 @dataclass(frozen=True, slots=True)
-class _SetTime:
+class SetClock:
+    """Freeze time at ``now`` (epoch seconds)."""
+
     now: float
 
 
 @dataclass(frozen=True, slots=True)
-class _RealTime:
-    pass
+class RealClock:
+    """Go back to wall-clock time."""
 
 
-ClockChange = _Advance | _SetTime | _RealTime
+ClockChange = AdvanceClock | SetClock | RealClock
 
 
 def parse_clock_change(body: Mapping[str, Any]) -> ClockChange:
@@ -552,13 +560,13 @@ def parse_clock_change(body: Mapping[str, Any]) -> ClockChange:
     if key == "real":
         if value is not True:
             raise ControlError(f"real: the only value is true (got {value!r})", field="real")
-        return _RealTime()
+        return RealClock()
     if key == "now":
         if not isinstance(value, int | float | str):
             raise ControlError(
                 f"now: expected epoch seconds or ISO 8601 (got {value!r})", field="now"
             )
-        return _SetTime(_parse_time(value, "now"))
+        return SetClock(_parse_time(value, "now"))
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ControlError(
             f"advance: expected a number of seconds (got {value!r})", field="advance"
@@ -568,7 +576,7 @@ def parse_clock_change(body: Mapping[str, Any]) -> ClockChange:
             f"advance: the clock only moves forward; give 0 or more seconds (got {value!r})",
             field="advance",
         )
-    return _Advance(float(value))
+    return AdvanceClock(float(value))
 
 
 # --------------------------------------------------------------------------- HTTP handlers
@@ -758,9 +766,9 @@ class _ControlApi:
     async def clock_post(self, request: web.Request) -> web.StreamResponse:
         change = parse_clock_change(await _body(request, allow_empty=False))
         clock = self.backend.clock
-        if isinstance(change, _Advance):
+        if isinstance(change, AdvanceClock):
             clock.advance(change.seconds)
-        elif isinstance(change, _SetTime):
+        elif isinstance(change, SetClock):
             clock.set(change.now)
         else:
             clock.use_real_time()
