@@ -61,6 +61,13 @@ class Settings:
     v1_size_counting: Literal["mime", "base64"] = "mime"
     max_message_tags: int | None = 50
     rate_burst_seconds: float = 1.0  # bucket capacity, in seconds of MaxSendRate
+    # ses-spec §1.6 reads v1 constraint violations as ValidationError [O/I]; the issue text
+    # also allows InvalidParameterValue.
+    v1_validation_code: Literal["ValidationError", "InvalidParameterValue"] = "ValidationError"
+
+    # Largest request body accepted: a v2 message of 40 MB [D] grows by 4/3 in base64, plus
+    # JSON around it, so 60 MiB leaves room for every valid request.
+    max_request_bytes: int = 60 * 1024 * 1024
 
     # Persistence and security (reliability issue)
     data_dir: str | None = None

@@ -1,0 +1,59 @@
+"""Who is calling: the account and region a request belongs to, from its SigV4 credential.
+
+SES keeps identities, templates and quotas per account *per region* [D]. The emulator reads both
+from the credential scope every signed request carries — ``Credential=<key>/<date>/<region>/
+ses/aws4_request`` in the ``Authorization`` header, or ``X-Amz-Credential`` in a presigned URL's
+query string — so parallel test workers using different access keys never share state.
+
+* A 12-digit access key *is* the account id (a convention LocalStack users know); any other key
+  maps to ``Settings.default_account``.
+* The region is the scope's; SigV4a scopes (``AWS4-ECDSA-P256-SHA256``, used for multi-region
+  endpoints) carry no region, and unsigned requests carry nothing: both use ``Settings.region``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+from emulator.config import Settings
+
+__all__ = ["Caller", "caller", "credential_scope"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Caller:
+    """The partition of emulator state a request reads and writes."""
+
+    access_key: str | None
+    account_id: str
+    region: str
+
+
+def credential_scope(authorization: str | None, raw_query: str = "") -> tuple[str, str | None]:
+    """``(access_key, region)`` from a credential, or ``("", None)`` when there is none."""
+    credential = ""
+    if authorization:
+        start = authorization.find("Credential=")
+        if start >= 0:
+            credential = authorization[start + len("Credential=") :].split(",", 1)[0].strip()
+    elif "X-Amz-Credential" in raw_query:
+        credential = dict(parse_qsl(raw_query)).get("X-Amz-Credential", "")
+    parts = credential.split("/")
+    if not parts[0]:
+        return "", None
+    # SigV4: key/date/region/service/aws4_request; SigV4a: key/date/service/aws4_request.
+    region = parts[2] if len(parts) == 5 and parts[2] else None
+    return parts[0], region
+
+
+def caller(headers: Mapping[str, str], raw_query: str, settings: Settings) -> Caller:
+    """The `Caller` of a request, given its headers and raw query string."""
+    key, region = credential_scope(headers.get("Authorization"), raw_query)
+    account = key if len(key) == 12 and key.isascii() and key.isdigit() else None
+    return Caller(
+        access_key=key or None,
+        account_id=account or settings.default_account,
+        region=region or settings.region,
+    )

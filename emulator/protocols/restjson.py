@@ -1,0 +1,465 @@
+"""SES v2, the AWS REST-JSON protocol: method + URI template in, JSON out (ses-spec §1.5–1.6).
+
+Routing matches the method and the URI template against the *raw* request path, split on ``/``
+before any percent-decoding, so an identity like ``a/b@example.com`` sent as ``a%2Fb%40…`` stays
+one segment; each matched segment is decoded afterwards. Query-string members travel under their
+``locationName`` (``Reasons`` is sent as repeated ``Reason=``), body members as JSON; blobs are
+base64, timestamps epoch seconds (ISO-8601 in query strings and accepted in bodies).
+
+Errors carry ``x-amzn-ErrorType: <Code>``, ``x-amzn-RequestId`` and a ``{"message": …}`` body.
+
+**Route drift** (ses-spec Appendix C): AWS moved two list operations between botocore releases.
+`ALTERNATE_ROUTES` names both spellings of each; whichever the bundled model lacks is served
+too, so clients one release older or newer than the installed botocore reach the same handler.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from emulator.protocols.models import Member, Operation, ServiceSpec, Shape
+from emulator.protocols.validate import format_path
+from emulator.protocols.wire import REQUEST_ID_HEADER, WireResponse
+from emulator.ses.errors import SesError, Wire, bad_request
+
+__all__ = [
+    "ALTERNATE_ROUTES",
+    "AlternateRoute",
+    "Binding",
+    "Router",
+    "parse_request",
+    "serialize_error",
+    "serialize_result",
+    "unknown_path",
+]
+
+Params = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlternateRoute:
+    """Another route of an operation, from a botocore release other than the bundled one.
+
+    Members named in ``query`` are read from the query string under their member names; every
+    other non-path member comes from the JSON body.
+    """
+
+    operation: str
+    method: str
+    uri: str
+    query: tuple[str, ...] = ()
+    release: str  # the botocore release whose model uses this route
+
+
+ALTERNATE_ROUTES: tuple[AlternateRoute, ...] = (
+    # botocore <= 1.43.11: listing was a GET with paging in the query string.
+    AlternateRoute(
+        operation="ListEmailIdentities",
+        method="GET",
+        uri="/v2/email/identities",
+        query=("NextToken", "PageSize"),
+        release="1.43.11",
+    ),
+    AlternateRoute(
+        operation="ListConfigurationSets",
+        method="GET",
+        uri="/v2/email/configuration-sets",
+        query=("NextToken", "PageSize"),
+        release="1.43.11",
+    ),
+    # botocore >= 1.44.5 (and the 1.43.117 line): a POST with a JSON body.
+    AlternateRoute(
+        operation="ListEmailIdentities",
+        method="POST",
+        uri="/v2/email/list-identities",
+        release="1.44.5",
+    ),
+    AlternateRoute(
+        operation="ListConfigurationSets",
+        method="POST",
+        uri="/v2/email/list-configuration-sets",
+        release="1.44.5",
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Binding:
+    """How one route carries an operation's members."""
+
+    operation: Operation
+    method: str
+    uri: str
+    path: tuple[Member, ...]  # one per ``{Param}`` segment, in template order
+    query: dict[str, Member]  # query-string name -> member
+    body: tuple[Member, ...]  # members sent as JSON body fields
+
+
+@dataclass(slots=True, eq=False)
+class _Node:
+    literals: dict[str, _Node] = field(default_factory=dict)
+    param: _Node | None = None
+    methods: dict[str, Binding] = field(default_factory=dict)
+
+
+def _segments(path: str) -> list[str]:
+    # "/v2/email/x/" and "/v2/email/x" are one route; the first "" is the root.
+    return path.rstrip("/").split("/")[1:]
+
+
+def _not_found(path: str) -> SesError:
+    text = f"No operation matches the request path {path}."
+    return SesError(
+        text, v1=Wire("UnknownOperationException", 404), v2=Wire("UnknownOperationException", 404)
+    )
+
+
+class Router:
+    """Finds the `Binding` of a request from its method and raw path."""
+
+    def __init__(
+        self, spec: ServiceSpec, alternates: Iterable[AlternateRoute] = ALTERNATE_ROUTES
+    ) -> None:
+        self._root = _Node()
+        self.bindings: list[Binding] = []
+        for operation in spec.operations.values():
+            self._add(self._model_binding(operation))
+        for alternate in alternates:
+            operation = spec.operations[alternate.operation]
+            same_route = (operation.method, operation.uri) == (alternate.method, alternate.uri)
+            if not same_route and self._free(alternate.method, alternate.uri):
+                self._add(self._alternate_binding(operation, alternate))
+
+    @staticmethod
+    def _model_binding(operation: Operation) -> Binding:
+        members = operation.input.members.values() if operation.input else ()
+        return Binding(
+            operation=operation,
+            method=operation.method,
+            uri=operation.uri,
+            path=_path_members(operation, operation.uri),
+            query={m.wire: m for m in members if m.location == "querystring"},
+            body=tuple(m for m in members if m.location is None),
+        )
+
+    @staticmethod
+    def _alternate_binding(operation: Operation, route: AlternateRoute) -> Binding:
+        members = operation.input.members if operation.input else {}
+        missing = [name for name in route.query if name not in members]
+        if missing:
+            raise ValueError(f"{route}: {operation.name} has no member {missing}")
+        path = _path_members(operation, route.uri)
+        return Binding(
+            operation=operation,
+            method=route.method,
+            uri=route.uri,
+            path=path,
+            query={name: members[name] for name in route.query},
+            body=tuple(
+                m for m in members.values() if m.location is None and m.name not in route.query
+            ),
+        )
+
+    def _free(self, method: str, uri: str) -> bool:
+        node: _Node | None = self._root
+        for segment in _segments(uri):
+            if node is None:
+                return True
+            node = node.param if segment.startswith("{") else node.literals.get(segment)
+        return node is None or method not in node.methods
+
+    def _add(self, binding: Binding) -> None:
+        node = self._root
+        for segment in _segments(binding.uri):
+            if segment.startswith("{"):
+                node.param = node.param or _Node()
+                node = node.param
+            else:
+                node = node.literals.setdefault(segment, _Node())
+        if binding.method in node.methods:
+            raise ValueError(f"two operations on {binding.method} {binding.uri}")
+        node.methods[binding.method] = binding
+        self.bindings.append(binding)
+
+    def match(self, method: str, raw_path: str) -> tuple[Binding, list[str]]:
+        """The binding and the raw (still percent-encoded) path-parameter values.
+
+        Raises `SesError` ``UnknownOperationException`` 404 when no template matches the path,
+        ``MethodNotAllowedException`` 405 when one does but not for this method.
+        """
+        values: list[str] = []
+        node = _match(self._root, _segments(raw_path), 0, values)
+        if node is None:
+            raise _not_found(raw_path)
+        binding = node.methods.get(method)
+        if binding is None:
+            allowed = ", ".join(sorted(node.methods))
+            text = f"The method {method} is not allowed on {raw_path} (allowed: {allowed})."
+            wire = Wire("MethodNotAllowedException", 405)
+            raise SesError(text, v1=wire, v2=wire)
+        return binding, values
+
+
+def _match(node: _Node, segments: list[str], index: int, values: list[str]) -> _Node | None:
+    if index == len(segments):
+        return node if node.methods else None
+    literal = node.literals.get(segments[index])
+    if literal is not None:
+        found = _match(literal, segments, index + 1, values)
+        if found is not None:
+            return found
+    if node.param is not None:
+        values.append(segments[index])
+        found = _match(node.param, segments, index + 1, values)
+        if found is not None:
+            return found
+        values.pop()
+    return None
+
+
+def _path_members(operation: Operation, uri: str) -> tuple[Member, ...]:
+    members = operation.input.members if operation.input else {}
+    by_wire = {m.wire: m for m in members.values() if m.location == "uri"}
+    names = [s[1:-1] for s in _segments(uri) if s.startswith("{")]
+    return tuple(by_wire[name] for name in names)
+
+
+class _ParseError(ValueError):
+    def __init__(self, path: tuple[str | int, ...], problem: str) -> None:
+        super().__init__(problem)
+        self.path = path
+        self.problem = problem
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "an object"
+
+
+def _datetime(value: Any, path: tuple[str | int, ...]) -> datetime:
+    try:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return datetime.fromtimestamp(value, UTC)
+        if isinstance(value, str):
+            try:
+                return datetime.fromtimestamp(float(value), UTC)
+            except ValueError:
+                parsed = datetime.fromisoformat(value)
+                return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except (ValueError, OverflowError, OSError) as exc:
+        raise _ParseError(path, "expected a timestamp") from exc
+    raise _ParseError(path, f"expected a timestamp, got {_type_name(value)}")
+
+
+def _from_json(shape: Shape, value: Any, path: tuple[str | int, ...]) -> Any:
+    kind = shape.type
+    if kind == "structure":
+        if not isinstance(value, dict):
+            raise _ParseError(path, f"expected an object, got {_type_name(value)}")
+        result: Params = {}
+        for name, member in shape.members.items():
+            item = value.get(member.wire)
+            if item is not None:  # JSON null means absent, as for the real service
+                result[name] = _from_json(member.shape, item, (*path, name))
+        return result
+    if kind == "list":
+        if not isinstance(value, list):
+            raise _ParseError(path, f"expected a list, got {_type_name(value)}")
+        assert shape.member is not None
+        item_shape = shape.member
+        return [_from_json(item_shape, item, (*path, i)) for i, item in enumerate(value, start=1)]
+    if kind == "map":
+        if not isinstance(value, dict):
+            raise _ParseError(path, f"expected an object, got {_type_name(value)}")
+        assert shape.value is not None
+        inner = shape.value
+        return {k: _from_json(inner, v, (*path, k)) for k, v in value.items()}
+    if kind == "string":
+        if not isinstance(value, str):
+            raise _ParseError(path, f"expected a string, got {_type_name(value)}")
+        return value
+    if kind == "boolean":
+        if not isinstance(value, bool):
+            raise _ParseError(path, f"expected a boolean, got {_type_name(value)}")
+        return value
+    if kind in ("integer", "long"):
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise _ParseError(path, f"expected an integer, got {_type_name(value)}")
+        return value
+    if kind in ("double", "float"):
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise _ParseError(path, f"expected a number, got {_type_name(value)}")
+        return float(value)
+    if kind == "timestamp":
+        return _datetime(value, path)
+    # blob
+    if not isinstance(value, str):
+        raise _ParseError(path, f"expected a base64 string, got {_type_name(value)}")
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise _ParseError(path, "expected a base64 string") from exc
+
+
+def _from_text(shape: Shape, text: str, path: tuple[str | int, ...]) -> Any:
+    """A path or query-string value (always text on the wire)."""
+    kind = shape.type
+    if kind in ("integer", "long"):
+        try:
+            return int(text)
+        except ValueError as exc:
+            raise _ParseError(path, f"'{text}' is not an integer") from exc
+    if kind in ("double", "float"):
+        try:
+            number = float(text)
+        except ValueError as exc:
+            raise _ParseError(path, f"'{text}' is not a number") from exc
+        if not math.isfinite(number):
+            raise _ParseError(path, f"'{text}' is not a number")
+        return number
+    if kind == "boolean":
+        if text not in ("true", "false"):
+            raise _ParseError(path, f"'{text}' is not true or false")
+        return text == "true"
+    if kind == "timestamp":
+        return _datetime(text, path)
+    if kind == "string":
+        return text
+    raise _ParseError(path, f"a {kind} cannot travel in the URL")
+
+
+def parse_request(
+    binding: Binding, raw_values: list[str], raw_query: str, body: bytes
+) -> tuple[Operation, Params]:
+    """The params of a matched request (model member names and Python types).
+
+    Raises `SesError` ``BadRequestException`` 400 naming the member for invalid JSON, wrong
+    types, bad base64 or undecodable percent-escapes.
+    """
+    operation = binding.operation
+    params: Params = {}
+    try:
+        for member, raw in zip(binding.path, raw_values, strict=True):
+            try:
+                text = unquote(raw, errors="strict")
+            except UnicodeDecodeError as exc:
+                raise _ParseError((member.name,), "not UTF-8 after percent-decoding") from exc
+            params[member.name] = _from_text(member.shape, text, (member.name,))
+        if raw_query and binding.query:
+            for key, text in parse_qsl(raw_query, keep_blank_values=True, errors="strict"):
+                bound = binding.query.get(key)
+                if bound is None:
+                    continue
+                if bound.shape.type == "list":
+                    assert bound.shape.member is not None
+                    items = params.setdefault(bound.name, [])
+                    position = (bound.name, len(items) + 1)
+                    items.append(_from_text(bound.shape.member, text, position))
+                else:
+                    params[bound.name] = _from_text(bound.shape, text, (bound.name,))
+        if binding.body and body.strip():
+            document = _json_document(body)
+            for member in binding.body:
+                item = document.get(member.wire)
+                if item is not None:
+                    params[member.name] = _from_json(member.shape, item, (member.name,))
+    except _ParseError as exc:
+        where = format_path(exc.path)
+        raise bad_request(f"Invalid value at '{where}': {exc.problem}.") from exc
+    except UnicodeDecodeError as exc:
+        raise bad_request("The query string is not UTF-8 after percent-decoding.") from exc
+    return operation, params
+
+
+def _json_document(body: bytes) -> dict[str, Any]:
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError
+        raise bad_request(f"Could not parse request body into json: {exc}") from exc
+    if not isinstance(document, dict):
+        text = f"The request body must be a JSON object, got {_type_name(document)}."
+        raise bad_request(text)
+    return document
+
+
+def _epoch(value: Any) -> float:
+    if isinstance(value, int | float):
+        return float(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return float(value.timestamp())
+
+
+_SCALAR_JSON: dict[str, Callable[[Any], Any]] = {
+    "string": str,
+    "integer": int,
+    "long": int,
+    "double": float,
+    "float": float,
+    "boolean": bool,
+    "timestamp": _epoch,  # epoch seconds as a JSON number, the rest-json default (§1.5)
+    "blob": lambda v: base64.b64encode(v).decode("ascii"),
+}
+
+
+def _to_json(shape: Shape, value: Any) -> Any:
+    kind = shape.type
+    if kind == "structure":
+        return {
+            member.wire: _to_json(member.shape, value[name])
+            for name, member in shape.members.items()
+            if value.get(name) is not None
+        }
+    if kind == "list":
+        assert shape.member is not None
+        member = shape.member
+        return [_to_json(member, item) for item in value]
+    if kind == "map":
+        assert shape.value is not None
+        inner = shape.value
+        return {key: _to_json(inner, item) for key, item in value.items()}
+    return _SCALAR_JSON[kind](value)
+
+
+def _json_response(status: int, document: Any, headers: dict[str, str]) -> WireResponse:
+    body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return WireResponse(
+        status=status, body=body, headers={"Content-Type": "application/json", **headers}
+    )
+
+
+def serialize_result(operation: Operation, output: Params, request_id: str) -> WireResponse:
+    """The 200 response to ``operation``: a JSON object (``{}`` when the output is empty)."""
+    document = _to_json(operation.output, output) if operation.output is not None else {}
+    return _json_response(200, document, {REQUEST_ID_HEADER: request_id})
+
+
+def serialize_error(error: SesError, request_id: str) -> WireResponse:
+    """The v2 error: status from the error, ``x-amzn-ErrorType`` header, ``{"message": …}``."""
+    wire = error.for_api("v2")
+    headers = {"x-amzn-ErrorType": wire.code, REQUEST_ID_HEADER: request_id}
+    return _json_response(wire.status, {"message": error.message}, headers)
+
+
+def unknown_path(raw_path: str, request_id: str) -> WireResponse:
+    """The JSON 404 for a path no route serves."""
+    return serialize_error(_not_found(raw_path), request_id)

@@ -1,0 +1,68 @@
+"""Fixtures for integration tests: one real emulator per session, real boto3 clients.
+
+* ``emulator_server`` (session): an `EmulatorServer` on a free 127.0.0.1 port.
+* ``emulator`` (function): the same server, reset (all state, virtual clock back to real
+  time) before the test; ``emulator.backend`` is the `Backend`, ``emulator.endpoint_url`` the URL.
+* ``ses`` / ``sesv2``: boto3 clients for it (us-east-1, access key ``AKIDEXAMPLE``, so the
+  default account ``000000000000``), retries off so one call is one request.
+* ``make_client(service, *, account_key=..., region=..., **config)``: more clients, e.g. with a
+  12-digit access key to act as another account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from emulator.server import EmulatorServer
+
+ClientFactory = Callable[..., Any]
+
+
+@pytest.fixture(scope="session")
+def emulator_server() -> Iterator[EmulatorServer]:
+    with EmulatorServer() as server:
+        yield server
+
+
+@pytest.fixture
+def emulator(emulator_server: EmulatorServer) -> EmulatorServer:
+    emulator_server.backend.reset()
+    emulator_server.backend.clock.use_real_time()
+    return emulator_server
+
+
+@pytest.fixture
+def make_client(emulator: EmulatorServer) -> ClientFactory:
+    def make(
+        service: str,
+        *,
+        account_key: str = "AKIDEXAMPLE",
+        region: str = "us-east-1",
+        **config: Any,
+    ) -> Any:
+        options: dict[str, Any] = {"retries": {"total_max_attempts": 1}, **config}
+        return boto3.session.Session().client(
+            service,
+            endpoint_url=emulator.endpoint_url,
+            region_name=region,
+            aws_access_key_id=account_key,
+            aws_secret_access_key="secret",
+            config=Config(**options),
+        )
+
+    return make
+
+
+@pytest.fixture
+def ses(make_client: ClientFactory) -> Any:
+    return make_client("ses")
+
+
+@pytest.fixture
+def sesv2(make_client: ClientFactory) -> Any:
+    return make_client("sesv2")
