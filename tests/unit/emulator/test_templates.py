@@ -1,0 +1,261 @@
+"""Template rendering (Handlebars as SES uses it), storage rules and the preview MIME text."""
+
+from __future__ import annotations
+
+import email
+import json
+from email.message import EmailMessage
+from email.policy import default
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from emulator.config import Settings
+from emulator.ses import templates
+from emulator.ses.errors import SesError
+from emulator.ses.state import AccountState, Backend, Template
+from emulator.ses.templates import Rendered, RenderingError, render
+
+
+def _text(source: str, data: dict[str, Any]) -> str | None:
+    return render(Template(name="T", text=source), json.dumps(data)).text
+
+
+def _state() -> AccountState:
+    return Backend(Settings()).account()
+
+
+# --- rendering --------------------------------------------------------------------------
+
+
+def test_variables_and_dotted_paths_are_substituted() -> None:
+    assert _text(
+        "Hi {{name}}, {{user.address.city}}!",
+        {"name": "Ana", "user": {"address": {"city": "Oslo"}}},
+    ) == ("Hi Ana, Oslo!")
+
+
+def test_double_braces_escape_html_and_triple_braces_do_not() -> None:
+    data = {"x": "<b>Fish & 'Chips'</b>"}
+    assert _text("{{x}}", data) == "&lt;b&gt;Fish &amp; &#x27;Chips&#x27;&lt;/b&gt;"
+    assert _text("{{{x}}}", data) == "<b>Fish & 'Chips'</b>"
+
+
+def test_if_else_and_unless_follow_handlebars_truthiness() -> None:
+    source = "{{#if vip}}VIP{{else}}guest{{/if}}/{{#unless items}}empty{{/unless}}"
+    assert _text(source, {"vip": True, "items": []}) == "VIP/empty"
+    assert _text(source, {"vip": 0, "items": [1]}) == "guest/"
+    # A condition on an absent variable takes the else branch rather than failing.
+    assert _text("{{#if missing}}a{{else}}b{{/if}}", {}) == "b"
+
+
+def test_each_exposes_this_and_index() -> None:
+    source = "{{#each items}}{{@index}}={{this}};{{/each}}"
+    assert _text(source, {"items": ["a", "b", "c"]}) == "0=a;1=b;2=c;"
+    people = "{{#each people}}{{name}} is {{#if best}}the best{{else}}a {{type}}{{/if}}, {{/each}}"
+    data = {
+        "people": [{"name": "bobby", "best": True}, {"name": "pedro", "best": False, "type": "cat"}]
+    }
+    assert _text(people, data) == "bobby is the best, pedro is a cat, "
+
+
+def test_with_changes_the_context() -> None:
+    assert (
+        _text("{{#with user}}{{first}} {{last}}{{/with}}", {"user": {"first": "A", "last": "B"}})
+        == "A B"
+    )
+
+
+def test_inline_partials_render() -> None:
+    source = '{{#*inline "line"}}- {{this}}\n{{/inline}}{{#each xs}}{{> line}}{{/each}}'
+    assert _text(source, {"xs": [1, 2]}) == "- 1\n- 2\n"
+
+
+def test_every_part_is_rendered_and_absent_parts_stay_none() -> None:
+    template = Template(name="T", subject="Hello {{n}}", html="<p>{{n}}</p>")
+    assert render(template, '{"n": "Bo"}') == Rendered(
+        subject="Hello Bo", text=None, html="<p>Bo</p>"
+    )
+
+
+def test_missing_attribute_names_the_path() -> None:
+    with pytest.raises(RenderingError) as caught:
+        _text("Dear {{name}}, you like {{favorite.animal}}", {"name": "J", "favorite": {}})
+    assert caught.value.kind == "missing-attribute"
+    assert (
+        caught.value.message == "Attribute 'favorite.animal' is not present in the rendering data."
+    )
+
+
+def test_missing_attribute_inside_each_is_reported() -> None:
+    with pytest.raises(RenderingError) as caught:
+        _text("{{#each xs}}{{name}}{{/each}}", {"xs": [{"name": "a"}, {}]})
+    assert caught.value.kind == "missing-attribute"
+
+
+@pytest.mark.parametrize("data", ["not json", "[1, 2]", '"text"', "{"])
+def test_data_must_be_a_json_object(data: str) -> None:
+    with pytest.raises(RenderingError) as caught:
+        render(Template(name="T", text="x"), data)
+    assert caught.value.kind == "invalid-json"
+
+
+@pytest.mark.parametrize("source", ["{{#if a}}never closed", "{{name", "{{/each}}", "{{{raw}}"])
+def test_syntax_errors_are_invalid_template(source: str) -> None:
+    with pytest.raises(RenderingError) as caught:
+        render(Template(name="T", text=source), "{}")
+    assert caught.value.kind == "invalid-template"
+
+
+def test_unknown_helper_is_invalid_template() -> None:
+    with pytest.raises(RenderingError) as caught:
+        _text("{{shout name}}", {"name": "x"})
+    assert caught.value.kind == "invalid-template"
+
+
+@given(st.text(alphabet=st.characters(blacklist_characters="{}\\", codec="utf-8")))
+def test_text_without_braces_renders_unchanged(text: str) -> None:
+    assert _text(text, {}) == text
+
+
+@given(
+    st.dictionaries(st.from_regex(r"[a-z]{1,8}", fullmatch=True), st.text(max_size=20), max_size=5)
+)
+def test_triple_brace_variables_render_their_raw_value(data: dict[str, str]) -> None:
+    for key, value in data.items():
+        assert _text("{{{" + key + "}}}", data) == value
+
+
+# --- preview MIME -----------------------------------------------------------------------
+
+
+def _parse(mime: str) -> EmailMessage:
+    msg = email.message_from_string(mime, policy=default)
+    assert isinstance(msg, EmailMessage)
+    return msg
+
+
+def test_preview_with_text_and_html_is_multipart_alternative() -> None:
+    mime = templates.rendered_mime(
+        Rendered(subject="Grüße, J", text="Dear J", html="<h1>J</h1>"), now=0
+    )
+    assert "\r\n" in mime
+    msg = _parse(mime)
+    assert msg["Subject"] == "Grüße, J"
+    assert msg["MIME-Version"] == "1.0"
+    assert msg["Date"] == "Thu, 01 Jan 1970 00:00:00 +0000"
+    assert msg.get_content_type() == "multipart/alternative"
+    parts = [p for p in msg.iter_parts() if isinstance(p, EmailMessage)]
+    assert [(p.get_content_type(), p.get_content().strip()) for p in parts] == [
+        ("text/plain", "Dear J"),
+        ("text/html", "<h1>J</h1>"),
+    ]
+
+
+def test_preview_with_one_part_is_a_single_body() -> None:
+    msg = _parse(templates.rendered_mime(Rendered(subject=None, text=None, html="<b>x</b>"), now=0))
+    assert msg["Subject"] is None
+    assert msg.get_content_type() == "text/html"
+    assert msg.get_content().strip() == "<b>x</b>"
+
+
+# --- storage ----------------------------------------------------------------------------
+
+
+def _create(state: AccountState, name: str = "T1", **parts: str | None) -> Template:
+    values: dict[str, str | None] = {"subject": "Hi {{n}}", "text": "Dear {{n}}", "html": None}
+    values.update(parts)
+    return templates.create_template(
+        state,
+        name=name,
+        now=5.0,
+        subject=values["subject"],
+        text=values["text"],
+        html=values["html"],
+    )
+
+
+def test_create_get_update_keep_creation_time() -> None:
+    state = _state()
+    _create(state)
+    updated = templates.update_template(state, name="T1", subject="S", text=None, html="<p/>")
+    assert (updated.subject, updated.text, updated.html, updated.created) == (
+        "S",
+        None,
+        "<p/>",
+        5.0,
+    )
+    assert templates.get_template(state, "T1") is updated
+
+
+def test_duplicate_template_is_already_exists() -> None:
+    state = _state()
+    _create(state)
+    with pytest.raises(SesError) as caught:
+        _create(state)
+    assert caught.value.for_api("v1").code == "AlreadyExists"
+    assert caught.value.for_api("v2").code == "AlreadyExistsException"
+    assert caught.value.message == "Template T1 already exists."
+
+
+def test_unknown_template_is_template_does_not_exist() -> None:
+    with pytest.raises(SesError) as caught:
+        templates.get_template(_state(), "Nope")
+    assert caught.value.message == "Template Nope does not exist."
+    assert (caught.value.for_api("v1").code, caught.value.for_api("v1").status) == (
+        "TemplateDoesNotExist",
+        400,
+    )
+    assert (caught.value.for_api("v2").code, caught.value.for_api("v2").status) == (
+        "NotFoundException",
+        404,
+    )
+
+
+def test_template_syntax_is_checked_on_create() -> None:
+    with pytest.raises(SesError) as caught:
+        _create(_state(), html="{{#each xs}}unclosed")
+    assert caught.value.for_api("v1").code == "InvalidTemplate"
+    assert caught.value.message.startswith("Template T1 is not valid. Invalid HTML part:")
+
+
+def test_a_template_needs_a_text_or_html_part() -> None:
+    with pytest.raises(SesError) as caught:
+        _create(_state(), text=None, html=None)
+    assert caught.value.for_api("v1").code == "InvalidParameterValue"
+
+
+@pytest.mark.parametrize("name", ["has space", "a" * 65, "dot.name", ""])
+def test_template_names_follow_the_documented_rule(name: str) -> None:
+    with pytest.raises(SesError):
+        _create(_state(), name=name)
+
+
+def test_template_over_500_kb_is_rejected() -> None:
+    with pytest.raises(SesError) as caught:
+        _create(_state(), text="x" * (templates.MAX_TEMPLATE_BYTES + 1))
+    assert caught.value.for_api("v2").code == "BadRequestException"
+
+
+def test_delete_unknown_succeeds_in_v1_semantics_and_fails_in_v2() -> None:
+    state = _state()
+    templates.delete_template(state, "Nope", must_exist=False)
+    with pytest.raises(SesError) as caught:
+        templates.delete_template(state, "Nope", must_exist=True)
+    assert caught.value.for_api("v2").status == 404
+
+
+def test_preview_maps_rendering_errors_to_ses_codes() -> None:
+    state = _state()
+    _create(state)
+    assert "Dear Jo" in templates.preview(state, "T1", '{"n": "Jo"}', now=0)
+    with pytest.raises(SesError) as missing:
+        templates.preview(state, "T1", "{}", now=0)
+    assert missing.value.for_api("v1").code == "MissingRenderingAttribute"
+    assert missing.value.message == "Attribute 'n' is not present in the rendering data."
+    with pytest.raises(SesError) as invalid:
+        templates.preview(state, "T1", "[]", now=0)
+    assert invalid.value.for_api("v1").code == "InvalidRenderingParameter"
+    assert invalid.value.for_api("v2").code == "BadRequestException"
