@@ -1,5 +1,6 @@
 """seskit: typed, validating Amazon SES v1/v2 payload builders and senders."""
 
+from seskit import batching, mime, rules, v1, v2
 from seskit.errors import (
     AddressError,
     AttachmentError,
@@ -22,12 +23,18 @@ from seskit.errors import (
     UnsupportedFeatureError,
     ValidationError,
 )
+from seskit.message import Address, Attachment, BulkEntry, Email, Header, Tag, Template
 
 __all__ = [
+    "Address",
     "AddressError",
+    "Attachment",
     "AttachmentError",
+    "BulkEntry",
     "ConfigurationSetNotFoundError",
     "DailyQuotaExceededError",
+    "Email",
+    "Header",
     "HeaderError",
     "IdentityError",
     "InvalidRequestError",
@@ -38,10 +45,17 @@ __all__ = [
     "ServiceError",
     "SesKitError",
     "SizeError",
+    "Tag",
     "TagError",
+    "Template",
     "TemplateDataError",
     "TemplateNotFoundError",
     "ThrottledError",
     "UnsupportedFeatureError",
     "ValidationError",
+    "batching",
+    "mime",
+    "rules",
+    "v1",
+    "v2",
 ]

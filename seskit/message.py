@@ -1,0 +1,508 @@
+"""Transport-neutral values for one email: who it is from and to, what it says, how it is tagged.
+
+Every value here is a frozen, slotted, keyword-only dataclass that checks SES's rules when it is
+made, so an invalid one cannot exist. Constructors accept plain strings and dicts and normalise
+them to typed values::
+
+    >>> from seskit import Email
+    >>> email = Email(
+    ...     sender="Shop <shop@example.com>",
+    ...     to=["ana@example.com"],
+    ...     subject="Your order",
+    ...     text="It has shipped.",
+    ...     tags={"campaign": "orders"},
+    ... )
+    >>> email.to[0].email, email.tags[0].name
+    ('ana@example.com', 'campaign')
+
+Errors are `seskit.ValidationError` subclasses whose ``field`` is relative to the value being made
+(``to[3]``, ``tags['a b']``, ``headers[2].name``, ``attachments[0].filename``).
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from email.header import decode_header, make_header
+from email.utils import formataddr
+from pathlib import Path
+from typing import Final, TypeAlias
+
+from seskit import rules
+from seskit.errors import (
+    AddressError,
+    AttachmentError,
+    ValidationError,
+)
+
+__all__ = [
+    "Address",
+    "AddressInput",
+    "AddressesInput",
+    "Attachment",
+    "BulkEntry",
+    "Email",
+    "Header",
+    "HeadersInput",
+    "Tag",
+    "TagsInput",
+    "Template",
+    "TemplateDataInput",
+]
+
+# The common shape of an address, checked with one regex before the detailed checks run:
+# dot-atom local part, LDH(+_) labels. Anything else takes the slow path in rules.
+_SIMPLE_ADDR_RE: Final = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9_-]{1,63}\.)*[A-Za-z0-9_-]{1,63}"
+)
+
+
+def _new_address(email: str, name: str | None, formatted: str) -> Address:
+    # Values already checked by Address.parse: skip the second round of checks in __init__.
+    address = object.__new__(Address)
+    object.__setattr__(address, "email", email)
+    object.__setattr__(address, "name", name)
+    object.__setattr__(address, "formatted", formatted)
+    return address
+
+
+def _checked(email: str, name: str | None, field: str) -> tuple[str, str | None, str]:
+    if len(email) <= rules.MAX_DOMAIN_LENGTH and _SIMPLE_ADDR_RE.fullmatch(email) is not None:
+        addr = email
+    else:
+        addr = rules.normalize_addr_spec(email, field=field)
+    if name:
+        rules.check_no_line_break(name, field=field, rule="address-syntax")
+        formatted = formataddr((name, addr))  # RFC 2047 for non-ASCII, quoting for specials
+    else:
+        name = None
+        formatted = addr
+    if len(formatted) > rules.MAX_ADDRESS_LENGTH:
+        raise AddressError(
+            field,
+            "address-length",
+            f"addresses may be at most {rules.MAX_ADDRESS_LENGTH} characters as sent "
+            f"(got {len(formatted)})",
+        )
+    return addr, name, formatted
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Address:
+    """One email address, with an optional display name.
+
+    ``email`` is the bare ``local@domain`` as sent (a Unicode domain is stored in Punycode);
+    ``name`` the display name as given (Unicode is fine: it is RFC 2047-encoded on the wire);
+    ``formatted`` is the header form, ``"Name <local@domain>"`` or just the address.
+
+    >>> Address.parse("Zoë <zoe@bücher.example>").formatted
+    '=?utf-8?q?Zo=C3=AB?= <zoe@xn--bcher-kva.example>'
+    """
+
+    email: str
+    name: str | None = None
+    formatted: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        email, name, formatted = _checked(self.email, self.name, "address")
+        object.__setattr__(self, "email", email)
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "formatted", formatted)
+
+    @classmethod
+    def parse(cls, text: str, *, field: str = "address") -> Address:
+        """Parse ``"Name <local@domain>"``, ``"\\"Last, First\\" <a@b>"`` or a bare address.
+
+        ``field`` is what a `ValidationError` names as the wrong field.
+        """
+        text = text.strip()
+        if text.endswith(">"):
+            start = text.rfind("<")
+            if start < 0:
+                raise AddressError(field, "address-syntax", f"unbalanced '<' '>' in {text!r}")
+            email = text[start + 1 : -1].strip()
+            name = text[:start].strip()
+            if len(name) >= 2 and name[0] == '"' and name[-1] == '"':
+                name = re.sub(r"\\(.)", r"\1", name[1:-1])
+            elif "=?" in name:
+                # An RFC 2047 encoded-word name: keep the text, it is re-encoded on the wire.
+                name = str(make_header(decode_header(name)))
+        else:
+            email, name = text, ""
+        email, checked_name, formatted = _checked(email, name, field)
+        return _new_address(email, checked_name, formatted)
+
+    def __str__(self) -> str:
+        return self.formatted
+
+
+AddressInput: TypeAlias = Address | str
+"""An `Address`, or text `Address.parse` accepts."""
+AddressesInput: TypeAlias = AddressInput | Iterable[AddressInput]
+"""One address or several."""
+
+
+def _address(value: AddressInput, field: str) -> Address:
+    if isinstance(value, Address):
+        return value
+    if isinstance(value, str):
+        return Address.parse(value, field=field)
+    raise TypeError(f"{field}: expected an Address or str, got {type(value).__name__}")
+
+
+def _addresses(value: AddressesInput, field: str) -> tuple[Address, ...]:
+    if isinstance(value, str | Address):
+        return (_address(value, f"{field}[0]"),)
+    return tuple(
+        item if isinstance(item, Address) else _address(item, f"{field}[{index}]")
+        for index, item in enumerate(value)
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Tag:
+    """A message tag (SES ``MessageTag``), published with the message's sending events.
+
+    Names: ``A-Z a-z 0-9 _ -`` (and ``ses:feedback-id-a`` / ``ses:feedback-id-b``); values also
+    allow ``.`` and ``@``; each 1-255 characters.
+    """
+
+    name: str
+    value: str
+
+    def __post_init__(self) -> None:
+        name, value = self.name, self.value
+        # The common case in one pass; rules.check_tag gives the precise error otherwise.
+        if not (
+            0 < len(name) <= rules.MAX_TAG_LENGTH
+            and 0 < len(value) <= rules.MAX_TAG_LENGTH
+            and rules.TAG_NAME_RE.fullmatch(name) is not None
+            and rules.TAG_VALUE_RE.fullmatch(value) is not None
+        ):
+            rules.check_tag(name, value, field=f"tags[{name!r}]")
+
+
+TagsInput: TypeAlias = Mapping[str, str] | Iterable[Tag]
+"""Tags as ``{"name": "value"}`` or as `Tag` values."""
+
+
+def _tags(value: TagsInput) -> tuple[Tag, ...]:
+    if isinstance(value, Mapping):
+        return tuple([Tag(name=name, value=tag_value) for name, tag_value in value.items()])
+    tags = tuple(value)
+    for index, tag in enumerate(tags):
+        if not isinstance(tag, Tag):
+            raise TypeError(f"tags[{index}]: expected a Tag, got {type(tag).__name__}")
+    return tags
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Header:
+    """A custom header (SES v2 ``MessageHeader``; written verbatim into raw MIME).
+
+    Names are printable ASCII without ``:``; values printable ASCII; at most 15 per v2 message.
+    Headers seskit writes from `Email` fields (From, To, Subject, Content-Type…) are refused.
+    """
+
+    name: str
+    value: str
+
+    def __post_init__(self) -> None:
+        rules.check_header(self.name, self.value, field=f"headers[{self.name!r}]")
+
+
+HeadersInput: TypeAlias = Mapping[str, str] | Iterable[Header | tuple[str, str]]
+"""Headers as ``{"Name": "value"}``, ``(name, value)`` pairs or `Header` values."""
+
+
+def _headers(value: HeadersInput) -> tuple[Header, ...]:
+    items: Iterable[Header | tuple[str, str]] = (
+        value.items() if isinstance(value, Mapping) else value
+    )
+    headers: list[Header] = []
+    for index, item in enumerate(items):
+        if isinstance(item, Header):
+            headers.append(item)
+        else:
+            name, header_value = item
+            rules.check_header(name, header_value, field=f"headers[{index}]")
+            headers.append(Header(name=name, value=header_value))
+    return tuple(headers)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Attachment:
+    """A file attached to an email, or an inline part referenced from HTML as ``cid:<content_id>``.
+
+    ``content_type`` is guessed from ``filename`` when left empty (``application/octet-stream`` if
+    nothing matches). Inline attachments need a ``content_id``; angle brackets around it are
+    dropped.
+
+    >>> Attachment(filename="logo.png", content=b"...", inline=True, content_id="logo").content_type
+    'image/png'
+    """
+
+    filename: str
+    content: bytes
+    content_type: str = ""
+    inline: bool = False
+    content_id: str | None = None
+    description: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.content, bytes):
+            if not isinstance(self.content, bytearray | memoryview):
+                raise TypeError(f"content must be bytes, got {type(self.content).__name__}")
+            object.__setattr__(self, "content", bytes(self.content))
+        if not self.content_type:
+            guessed, _ = mimetypes.guess_type(self.filename, strict=False)
+            object.__setattr__(self, "content_type", guessed or "application/octet-stream")
+        content_id = self.content_id
+        if content_id is not None and content_id.startswith("<") and content_id.endswith(">"):
+            content_id = content_id[1:-1]
+            object.__setattr__(self, "content_id", content_id)
+        if self.inline and content_id is None:
+            raise AttachmentError(
+                "attachment.content_id",
+                "attachment-content-id",
+                "inline attachments need a content_id (the HTML refers to it as cid:<id>)",
+            )
+        rules.check_attachment(
+            self.filename,
+            self.content_type,
+            content_id,
+            self.description,
+            field="attachment",
+        )
+
+    @classmethod
+    def from_path(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        filename: str | None = None,
+        content_type: str = "",
+        inline: bool = False,
+        content_id: str | None = None,
+        description: str | None = None,
+    ) -> Attachment:
+        """Read a file into an attachment named after it (or after ``filename``)."""
+        file = Path(path)
+        return cls(
+            filename=file.name if filename is None else filename,
+            content=file.read_bytes(),
+            content_type=content_type,
+            inline=inline,
+            content_id=content_id,
+            description=description,
+        )
+
+
+def _attachments(value: Iterable[Attachment]) -> tuple[Attachment, ...]:
+    attachments = tuple(value)
+    for index, attachment in enumerate(attachments):
+        if not isinstance(attachment, Attachment):
+            raise TypeError(
+                f"attachments[{index}]: expected an Attachment, got {type(attachment).__name__}"
+            )
+    return attachments
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, init=False)
+class Email:
+    """One message: sender, recipients, content, custom headers, attachments, tags.
+
+    Everything but ``sender`` and one recipient is optional: templated sends take their subject
+    and body from the `Template`, so an `Email` without ``subject``/``text``/``html`` is valid;
+    the builders say when a send needs them. To, Cc and Bcc together hold 1-50 addresses.
+
+    ``return_path`` is where SES forwards bounces and complaints (v1 ``ReturnPath``, v2
+    ``FeedbackForwardingEmailAddress``, a ``Return-Path`` header in v1 raw mail).
+    """
+
+    sender: Address
+    to: tuple[Address, ...]
+    cc: tuple[Address, ...]
+    bcc: tuple[Address, ...]
+    reply_to: tuple[Address, ...]
+    subject: str | None
+    text: str | None
+    html: str | None
+    headers: tuple[Header, ...]
+    attachments: tuple[Attachment, ...]
+    tags: tuple[Tag, ...]
+    configuration_set: str | None
+    return_path: Address | None
+
+    def __init__(
+        self,
+        *,
+        sender: AddressInput,
+        to: AddressesInput = (),
+        cc: AddressesInput = (),
+        bcc: AddressesInput = (),
+        reply_to: AddressesInput = (),
+        subject: str | None = None,
+        text: str | None = None,
+        html: str | None = None,
+        headers: HeadersInput = (),
+        attachments: Iterable[Attachment] = (),
+        tags: TagsInput = (),
+        configuration_set: str | None = None,
+        return_path: AddressInput | None = None,
+    ) -> None:
+        setattr_ = object.__setattr__
+        setattr_(self, "sender", _address(sender, "sender"))
+        setattr_(self, "to", _addresses(to, "to"))
+        setattr_(self, "cc", _addresses(cc, "cc"))
+        setattr_(self, "bcc", _addresses(bcc, "bcc"))
+        setattr_(self, "reply_to", _addresses(reply_to, "reply_to"))
+        if subject is not None:
+            rules.check_no_line_break(subject, field="subject", rule="subject-syntax")
+        setattr_(self, "subject", subject)
+        setattr_(self, "text", text)
+        setattr_(self, "html", html)
+        setattr_(self, "headers", _headers(headers) if headers else ())
+        setattr_(self, "attachments", _attachments(attachments) if attachments else ())
+        setattr_(self, "tags", _tags(tags) if tags else ())
+        if configuration_set is not None:
+            rules.check_configuration_set_name(configuration_set)
+        setattr_(self, "configuration_set", configuration_set)
+        setattr_(
+            self,
+            "return_path",
+            None if return_path is None else _address(return_path, "return_path"),
+        )
+        self.__post_init__()
+
+    def __post_init__(self) -> None:
+        count = len(self.to) + len(self.cc) + len(self.bcc)
+        if count > rules.MAX_RECIPIENTS:
+            # Name the first recipient past the limit, wherever it falls.
+            position = rules.MAX_RECIPIENTS
+            for name in ("to", "cc", "bcc"):
+                values: tuple[Address, ...] = getattr(self, name)
+                if position < len(values):
+                    rules.check_recipient_count(count, field=f"{name}[{position}]")
+                position -= len(values)
+        rules.check_recipient_count(count, field="to")
+        for index, attachment in enumerate(self.attachments):
+            if attachment.inline and self.html is None:
+                raise AttachmentError(
+                    f"attachments[{index}].inline",
+                    "attachment-inline",
+                    "inline attachments are referenced from the HTML body; this email has none",
+                )
+
+    @property
+    def recipients(self) -> tuple[Address, ...]:
+        """To, Cc and Bcc together, in that order (the SMTP envelope)."""
+        return self.to + self.cc + self.bcc
+
+
+TemplateDataInput: TypeAlias = str | Mapping[str, object]
+"""Template data: a JSON object as text, or a mapping seskit serialises."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Template:
+    """A template: stored in SES by ``name``, or inline content (v2 only).
+
+    >>> Template.stored("welcome").name
+    'welcome'
+    >>> Template.inline(subject="Hi {{name}}", text="Hello {{name}}").subject
+    'Hi {{name}}'
+    """
+
+    name: str | None = None
+    subject: str | None = None
+    text: str | None = None
+    html: str | None = None
+
+    def __post_init__(self) -> None:
+        has_content = self.subject is not None or self.text is not None or self.html is not None
+        if self.name is not None:
+            if has_content:
+                raise ValidationError(
+                    "template",
+                    "template-content",
+                    "a template is either stored (name) or inline (subject, text, html), not both",
+                )
+            rules.check_template_name(self.name)
+            return
+        if self.subject is None or (self.text is None and self.html is None):
+            raise ValidationError(
+                "template",
+                "template-content",
+                "a template needs a name, or inline content: a subject and a text and/or html part",
+            )
+        size = len(self.subject.encode()) + sum(
+            len(part.encode()) for part in (self.text, self.html) if part is not None
+        )
+        if size > rules.MAX_TEMPLATE_BYTES:
+            raise ValidationError(
+                "template",
+                "template-size",
+                f"the template's parts are {size} bytes; SES allows at most "
+                f"{rules.MAX_TEMPLATE_BYTES}",
+            )
+
+    @classmethod
+    def stored(cls, name: str) -> Template:
+        """A template stored in SES (CreateTemplate / CreateEmailTemplate)."""
+        return cls(name=name)
+
+    @classmethod
+    def inline(cls, *, subject: str, text: str | None = None, html: str | None = None) -> Template:
+        """Inline template content, sent with the message (v2 only)."""
+        return cls(subject=subject, text=text, html=html)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, init=False)
+class BulkEntry:
+    """One destination of a bulk templated send: its recipients and what differs for them.
+
+    ``replacement_data`` (JSON object text) overrides the call's default template data;
+    ``tags`` are per-destination message tags; ``headers`` are v2 ``ReplacementHeaders``.
+    """
+
+    to: tuple[Address, ...]
+    cc: tuple[Address, ...]
+    bcc: tuple[Address, ...]
+    replacement_data: str | None
+    tags: tuple[Tag, ...]
+    headers: tuple[Header, ...]
+
+    def __init__(
+        self,
+        *,
+        to: AddressesInput = (),
+        cc: AddressesInput = (),
+        bcc: AddressesInput = (),
+        replacement_data: TemplateDataInput | None = None,
+        tags: TagsInput = (),
+        headers: HeadersInput = (),
+    ) -> None:
+        setattr_ = object.__setattr__
+        setattr_(self, "to", _addresses(to, "to"))
+        setattr_(self, "cc", _addresses(cc, "cc"))
+        setattr_(self, "bcc", _addresses(bcc, "bcc"))
+        setattr_(
+            self,
+            "replacement_data",
+            None
+            if replacement_data is None
+            else rules.template_data_json(replacement_data, field="replacement_data"),
+        )
+        setattr_(self, "tags", _tags(tags) if tags else ())
+        setattr_(self, "headers", _headers(headers) if headers else ())
+        self.__post_init__()
+
+    def __post_init__(self) -> None:
+        rules.check_recipient_count(len(self.to) + len(self.cc) + len(self.bcc), field="to")
+        if self.headers:
+            rules.check_header_count(len(self.headers))
