@@ -25,11 +25,10 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import Enum
 from typing import Any, Final, Literal, TypedDict, Unpack
 
 __all__ = [
-    "UNSET",
+    "AccountChanges",
     "AccountSettings",
     "Attachment",
     "ClockControl",
@@ -42,19 +41,11 @@ __all__ = [
     "MessageFilters",
     "MessagePage",
     "SentMessage",
+    "VerificationStatus",
 ]
 
 # A generous bound for following next_token: 1,000 pages of up to 1,000 messages.
 _MAX_PAGES: Final = 1000
-
-
-class _Unset(Enum):
-    UNSET = "UNSET"
-
-
-UNSET: Final = _Unset.UNSET
-"""Marks an `EmulatorClient.update_account` argument as "leave unchanged" (``None`` restores
-the profile's default)."""
 
 
 class EmulatorError(Exception):
@@ -267,6 +258,19 @@ class AccountSettings:
             sent_last_24h=float(data["sent_last_24h"]),
             profile=dict(profile) if isinstance(profile, Mapping) else {"name": profile},
         )
+
+
+VerificationStatus = Literal["Success", "Pending", "Failed", "TemporaryFailure", "NotStarted"]
+
+
+class AccountChanges(TypedDict, total=False):
+    """Settings `EmulatorClient.update_account` can change; ``None`` restores the default."""
+
+    sandbox: bool | None
+    max_send_rate: float | None
+    max_24h_send: float | None
+    sending_enabled: bool | None
+    review_status: Literal["PENDING", "GRANTED", "DENIED", "FAILED"] | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -526,27 +530,11 @@ class EmulatorClient:
         *,
         account: str | None = None,
         region: str | None = None,
-        sandbox: bool | _Unset | None = UNSET,
-        max_send_rate: float | _Unset | None = UNSET,
-        max_24h_send: float | _Unset | None = UNSET,
-        sending_enabled: bool | _Unset | None = UNSET,
-        review_status: str | _Unset | None = UNSET,
+        **changes: Unpack[AccountChanges],
     ) -> AccountSettings:
-        """Change an account's settings; ``None`` restores a setting to the profile's default.
-
-        Turning the sandbox on applies the sandbox quotas unless rates are given too, as AWS does.
-        """
-        changes = {
-            key: value
-            for key, value in (
-                ("sandbox", sandbox),
-                ("max_send_rate", max_send_rate),
-                ("max_24h_send", max_24h_send),
-                ("sending_enabled", sending_enabled),
-                ("review_status", review_status),
-            )
-            if value is not UNSET
-        }
+        """Change an account's settings; a setting given as ``None`` goes back to the profile's
+        default. Turning the sandbox on applies the sandbox quotas unless rates are given too,
+        as AWS does."""
         if not changes:
             raise ValueError("update_account: give at least one setting to change")
         params = [(k, v) for k, v in (("account", account), ("region", region)) if v is not None]
@@ -559,8 +547,7 @@ class EmulatorClient:
         self,
         identity: str,
         *,
-        status: Literal["Success", "Pending", "Failed", "TemporaryFailure", "NotStarted"]
-        | None = None,
+        status: VerificationStatus | None = None,
         account: str | None = None,
         region: str | None = None,
     ) -> IdentityInfo:

@@ -35,6 +35,8 @@ from aiohttp import web
 from multidict import MultiMapping
 
 from emulator.config import Settings
+from emulator.faults import FAULT_RULES
+from emulator.ses import account as account_ops
 from emulator.ses import identities as identity_ops
 from emulator.ses.errors import SesError
 from emulator.ses.identities import IdentityKind
@@ -755,9 +757,36 @@ class _ControlApi:
         region = _check_region(_body_str(body, "region"))
         self.backend.reset(account, region)
         if account is None and region is None:
-            # "All state" includes time: a test that froze the clock must not leak it.
+            # "All state" includes time and injected faults: a test that froze the clock or
+            # armed a fault must not leak it into the next one.
             self.backend.clock.use_real_time()
+            faults = request.app.get(FAULT_RULES)
+            if faults is not None:
+                faults.clear()
         return web.Response(status=204)
+
+    async def account_get(self, request: web.Request) -> web.StreamResponse:
+        _reject_unknown(request.query, ("account", "region"))
+        account, region = _scope_from_query(request.query, self.backend.settings)
+        return _json(self._account_view(account, region))
+
+    async def account_patch(self, request: web.Request) -> web.StreamResponse:
+        _reject_unknown(request.query, ("account", "region"))
+        account, region = _scope_from_query(request.query, self.backend.settings)
+        changes = await _body(request, allow_empty=False)
+        state = self.backend.account(account, region)
+        try:
+            account_ops.apply_settings(state, changes, now=self.backend.clock.now())
+        except ValueError as exc:
+            raise ControlError(str(exc), field=_field_named(exc, changes)) from exc
+        return _json(self._account_view(account, region))
+
+    def _account_view(self, account: str, region: str) -> dict[str, Any]:
+        state = self.backend.account(account, region)
+        view = account_ops.describe(state, now=self.backend.clock.now())
+        view["account"] = account
+        view["region"] = region
+        return view
 
     async def clock_get(self, request: web.Request) -> web.StreamResponse:
         _reject_unknown(request.query, ())
@@ -853,6 +882,12 @@ class _ControlApi:
         )
 
 
+def _field_named(exc: ValueError, changes: Mapping[str, Any]) -> str | None:
+    """The body key a ValueError from `apply_settings` names (its message starts ``key:``)."""
+    text = str(exc)
+    return next((key for key in changes if text.startswith(f"{key}:")), None)
+
+
 def _method_not_allowed(allowed: Sequence[str]) -> _Handler:
     async def handler(request: web.Request) -> web.StreamResponse:
         error = ControlError(
@@ -877,6 +912,7 @@ def add_routes(app: web.Application, backend: Backend) -> None:
         ),
         ("/_emulator/messages/{message_id}/raw", {"GET": api.message_raw}),
         ("/_emulator/reset", {"POST": api.reset}),
+        ("/_emulator/account", {"GET": api.account_get, "PATCH": api.account_patch}),
         ("/_emulator/clock", {"GET": api.clock_get, "POST": api.clock_post}),
         ("/_emulator/identities", {"GET": api.identities_get, "POST": api.identities_post}),
         ("/_emulator/identities/{identity}", {"DELETE": api.identity_delete}),
