@@ -113,11 +113,18 @@ class AccountState:
 
     # Rolling 24 h window: (timestamp, recipients) of accepted sends that count toward the quota.
     sent_window: deque[tuple[float, int]] = field(default_factory=deque)
+    sent_window_total: int = 0  # sum of the window's counts, kept so a send never re-sums it
     # Send-rate token bucket (recipients); may go negative ("debt") as SES allows.
     bucket_tokens: float | None = None
     bucket_updated: float = 0.0
     # GetSendStatistics: 15-minute bucket start → counters.
     statistics: dict[int, dict[str, int]] = field(default_factory=dict)
+    # Send calls refused by the send rate or the daily quota (diagnostics: each client retry of
+    # a throttled call adds one, so tests can count the attempts that arrived).
+    throttled_calls: int = 0
+    # v2 account attributes that are stored and reported back.
+    dedicated_ip_auto_warmup: bool = False
+    suppression_validation: dict[str, Any] | None = None
 
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
