@@ -40,7 +40,7 @@ log = logging.getLogger("emulator")
 BACKEND = web.AppKey("backend", Backend)
 """Where `build_app` keeps the `Backend`: ``app[BACKEND]``."""
 
-REQUEST_ID = "emulator.request_id"
+REQUEST_ID = web.RequestKey("request_id", str)
 """The request's id (``request[REQUEST_ID]``), also sent as ``x-amzn-RequestId``."""
 
 _Endpoint = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -6,14 +6,32 @@ setting here, so a user who learns better can switch it without a new release.
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, get_args
 
-__all__ = ["DEFAULT_ACCOUNT", "PROFILES", "AccountProfile", "Settings"]
+__all__ = [
+    "DEFAULT_ACCOUNT",
+    "ENV_PREFIX",
+    "OPTIONS",
+    "PROFILES",
+    "AccountProfile",
+    "Option",
+    "Settings",
+    "SettingsError",
+]
 
 DEFAULT_ACCOUNT = "000000000000"
 
 ProfileName = Literal["unlimited", "sandbox", "production"]
+Verification = Literal["instant", "pending"]
+DailyQuotaV2Error = Literal["LimitExceededException", "TooManyRequestsException"]
+SizeCounting = Literal["mime", "base64"]
+V1ValidationCode = Literal["ValidationError", "InvalidParameterValue"]
+AuthMode = Literal["off", "verify"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +54,35 @@ PROFILES: dict[str, AccountProfile] = {
 }
 
 
+class SettingsError(ValueError):
+    """A setting has an invalid value; ``name`` is the field, flag or variable to fix."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(f"{name}: {message}")
+        self.name = name
+
+
+def _check_choice(name: str, value: object, allowed: tuple[object, ...]) -> None:
+    if value not in allowed:
+        choices = ", ".join(str(a) for a in allowed)
+        raise SettingsError(name, f"must be one of {choices} (got {value!r})")
+
+
+def _check_limit(name: str, value: float | None) -> None:
+    # SES's own convention: -1 means "no limit" (GetSendQuota Max24HourSend -1).
+    if value is not None and value != -1 and not value >= 0:
+        raise SettingsError(name, f"must be -1 (no limit) or a number >= 0 (got {value!r})")
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
+    """Everything that configures one emulator process (validated on construction).
+
+    Build it directly, from ``SES_EMULATOR_*`` variables with `Settings.from_env`, or from the
+    command line (``python -m emulator --help``); every field in `OPTIONS` has a flag and a
+    variable.
+    """
+
     host: str = "127.0.0.1"
     port: int = 4579
     region: str = "us-east-1"
@@ -50,20 +95,18 @@ class Settings:
     default_account: str = DEFAULT_ACCOUNT
 
     # Identities
-    verification: Literal["instant", "pending"] = "instant"
+    verification: Verification = "instant"
     auto_verify: bool = False
     verified_identities: tuple[str, ...] = ()
 
     # [I] choices (ses-spec §2.1, §2.3, §5)
-    daily_quota_v2_error: Literal["LimitExceededException", "TooManyRequestsException"] = (
-        "LimitExceededException"
-    )
-    v1_size_counting: Literal["mime", "base64"] = "mime"
+    daily_quota_v2_error: DailyQuotaV2Error = "LimitExceededException"
+    v1_size_counting: SizeCounting = "mime"
     max_message_tags: int | None = 50
     rate_burst_seconds: float = 1.0  # bucket capacity, in seconds of MaxSendRate
     # ses-spec §1.6 reads v1 constraint violations as ValidationError [O/I]; the issue text
     # also allows InvalidParameterValue.
-    v1_validation_code: Literal["ValidationError", "InvalidParameterValue"] = "ValidationError"
+    v1_validation_code: V1ValidationCode = "ValidationError"
 
     # Largest request body accepted: a v2 message of 40 MB [D] grows by 4/3 in base64, plus
     # JSON around it, so 60 MiB leaves room for every valid request.
@@ -71,9 +114,51 @@ class Settings:
 
     # Persistence and security (reliability issue)
     data_dir: str | None = None
-    auth: Literal["off", "verify"] = "off"
+    auth: AuthMode = "off"
     credentials: tuple[tuple[str, str], ...] = ()
     control_token: str | None = None
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.port <= 65535:
+            raise SettingsError("port", f"must be 0..65535 (got {self.port})")
+        if not self.host:
+            raise SettingsError("host", "must not be empty")
+        if not self.region:
+            raise SettingsError("region", "must not be empty")
+        if logging.getLevelNamesMapping().get(self.log_level.upper()) is None:
+            raise SettingsError("log_level", f"unknown level {self.log_level!r}")
+        _check_choice("profile", self.profile, tuple(PROFILES))
+        _check_choice("verification", self.verification, get_args(Verification))
+        _check_choice(
+            "daily_quota_v2_error", self.daily_quota_v2_error, get_args(DailyQuotaV2Error)
+        )
+        _check_choice("v1_size_counting", self.v1_size_counting, get_args(SizeCounting))
+        _check_choice("v1_validation_code", self.v1_validation_code, get_args(V1ValidationCode))
+        _check_choice("auth", self.auth, get_args(AuthMode))
+        _check_limit("max_send_rate", self.max_send_rate)
+        _check_limit("max_24h_send", self.max_24h_send)
+        if self.max_message_tags is not None and self.max_message_tags < 0:
+            raise SettingsError("max_message_tags", "must be >= 0 or None (no limit)")
+        if self.max_request_bytes <= 0:
+            raise SettingsError("max_request_bytes", "must be positive")
+        if not (len(self.default_account) == 12 and self.default_account.isdigit()):
+            raise SettingsError("default_account", "must be a 12-digit account id")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Settings from ``SES_EMULATOR_*`` variables (see `OPTIONS`), then ``overrides``.
+
+        >>> Settings.from_env({"SES_EMULATOR_PROFILE": "sandbox"}).profile
+        'sandbox'
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for option in OPTIONS:
+            text = env.get(option.env)
+            if text is not None:
+                values[option.field] = option.from_env(text)
+        values.update(overrides)
+        return cls(**values)
 
     def profile_values(self) -> AccountProfile:
         """The profile with the CLI overrides applied."""
@@ -83,3 +168,127 @@ class Settings:
             max_send_rate=base.max_send_rate if self.max_send_rate is None else self.max_send_rate,
             max_24h_send=base.max_24h_send if self.max_24h_send is None else self.max_24h_send,
         )
+
+
+ENV_PREFIX = "SES_EMULATOR_"
+
+
+def _boolean(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"expected true or false, got {text!r}")
+
+
+def _optional_int(text: str) -> int | None:
+    return None if text.strip().lower() in ("", "none") else int(text)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Option:
+    """One `Settings` field reachable as a CLI flag and as ``SES_EMULATOR_<FIELD>``."""
+
+    field: str
+    flag: str  # "--max-send-rate"
+    help: str
+    parse: Callable[[str], Any] = str
+    choices: tuple[str, ...] | None = None
+    repeatable: bool = False  # the flag may repeat; the variable is comma-separated
+    switch: bool = False  # --flag / --no-flag; the variable is true/false
+
+    @property
+    def env(self) -> str:
+        """The environment variable: ``SES_EMULATOR_`` + the field name upper-cased."""
+        return ENV_PREFIX + self.field.upper()
+
+    def from_env(self, text: str) -> Any:
+        """The field's value from the variable's text (`SettingsError` naming the variable)."""
+        try:
+            if self.switch:
+                return _boolean(text)
+            if self.repeatable:
+                return tuple(self.parse(p.strip()) for p in text.split(",") if p.strip())
+            value = self.parse(text)
+        except ValueError as exc:
+            raise SettingsError(self.env, str(exc)) from exc
+        if self.choices is not None and value not in self.choices:
+            raise SettingsError(self.env, f"must be one of {', '.join(self.choices)}")
+        return value
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option(field="host", flag="--host", help="address to listen on (default 127.0.0.1)"),
+    Option(field="port", flag="--port", parse=int, help="port (default 4579; 0 = a free port)"),
+    Option(field="region", flag="--region", help="region of unsigned requests (us-east-1)"),
+    Option(
+        field="log_level",
+        flag="--log-level",
+        parse=str.upper,
+        choices=("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"),
+        help="logging level (INFO)",
+    ),
+    Option(
+        field="profile",
+        flag="--profile",
+        choices=get_args(ProfileName),
+        help="what a new account looks like: unlimited (default), sandbox, production",
+    ),
+    Option(
+        field="max_send_rate",
+        flag="--max-send-rate",
+        parse=float,
+        help="recipients per second for new accounts (-1 = no limit; overrides the profile)",
+    ),
+    Option(
+        field="max_24h_send",
+        flag="--max-24h-send",
+        parse=float,
+        help="recipients per rolling 24 h for new accounts (-1 = unlimited)",
+    ),
+    Option(
+        field="verification",
+        flag="--verification",
+        choices=get_args(Verification),
+        help="new identities verify instantly (default) or stay Pending",
+    ),
+    Option(
+        field="auto_verify",
+        flag="--auto-verify",
+        switch=True,
+        help="treat every identity as verified",
+    ),
+    Option(
+        field="verified_identities",
+        flag="--verified-identity",
+        repeatable=True,
+        help="an identity verified in every new account (repeatable; env: comma-separated)",
+    ),
+    Option(
+        field="daily_quota_v2_error",
+        flag="--daily-quota-v2-error",
+        choices=get_args(DailyQuotaV2Error),
+        help="v2 error for an exhausted daily quota (undocumented by AWS)",
+    ),
+    Option(
+        field="v1_size_counting",
+        flag="--v1-size-counting",
+        choices=get_args(SizeCounting),
+        help="v1 10 MB limit measured on the MIME message (default) or its base64 form",
+    ),
+    Option(
+        field="v1_validation_code",
+        flag="--v1-validation-code",
+        choices=get_args(V1ValidationCode),
+        help="v1 error code for model constraint violations (ValidationError)",
+    ),
+    Option(
+        field="max_message_tags",
+        flag="--max-message-tags",
+        parse=_optional_int,
+        help="most tags per message (50; 'none' = no limit)",
+    ),
+)
+
+assert {o.field for o in OPTIONS} <= {f.name for f in dataclasses.fields(Settings)}

@@ -1,0 +1,127 @@
+"""``python -m emulator``: run the SES emulator until SIGINT or SIGTERM.
+
+Every flag also reads ``SES_EMULATOR_<FIELD>`` (e.g. ``SES_EMULATOR_PORT=0``,
+``SES_EMULATOR_VERIFIED_IDENTITIES=a@example.com,example.com``); a flag beats its variable.
+When the server accepts requests it prints exactly one line to stdout::
+
+    seskit emulator listening on http://127.0.0.1:4579
+
+(``--port 0`` picks a free port, and that line shows which.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import logging
+import os
+import signal
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from aiohttp import web
+
+from emulator.app import build_app
+from emulator.config import OPTIONS, Settings, SettingsError
+from emulator.server import bind_socket
+
+__all__ = ["build_parser", "main", "serve", "settings_from"]
+
+log = logging.getLogger("emulator")
+
+READY_LINE = "seskit emulator listening on {url}"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The CLI: one flag per `emulator.config.OPTIONS` entry, defaults from the environment."""
+    parser = argparse.ArgumentParser(
+        prog="python -m emulator",
+        description="A local Amazon SES emulator speaking SES v1 (Query/XML) and v2 (REST-JSON).",
+        epilog="Every flag can also be set as SES_EMULATOR_<NAME> (e.g. SES_EMULATOR_PORT).",
+    )
+    for option in OPTIONS:
+        kwargs: dict[str, Any] = {"dest": option.field, "default": None}
+        help_text = f"{option.help} [env {option.env}]"
+        if option.switch:
+            kwargs["action"] = argparse.BooleanOptionalAction
+        elif option.repeatable:
+            kwargs.update(action="append", type=option.parse, metavar="VALUE")
+        else:
+            kwargs.update(type=option.parse, choices=option.choices)
+        parser.add_argument(option.flag, help=help_text, **kwargs)
+    return parser
+
+
+def settings_from(argv: Sequence[str] | None, environ: Mapping[str, str]) -> Settings:
+    """Settings from the environment, then the command line (which wins)."""
+    args = build_parser().parse_args(argv)
+    overrides = {
+        option.field: tuple(value) if option.repeatable else value
+        for option in OPTIONS
+        if (value := getattr(args, option.field)) is not None
+    }
+    return Settings.from_env(environ, **overrides)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
+    """Serve until ``stop`` is set (or SIGINT/SIGTERM arrives), then shut down cleanly."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    sock = bind_socket(settings.host, settings.port)
+    port = sock.getsockname()[1]
+    access_log = logging.getLogger("aiohttp.access") if log.isEnabledFor(logging.DEBUG) else None
+    runner = web.AppRunner(build_app(settings), access_log=access_log, shutdown_timeout=2.0)
+    await runner.setup()
+    try:
+        await web.SockSite(runner, sock).start()
+        host = f"[{settings.host}]" if ":" in settings.host else settings.host
+        print(READY_LINE.format(url=f"http://{host}:{port}"), flush=True)
+        await stop.wait()
+        log.info("stopping")
+    finally:
+        await runner.cleanup()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console entry point (``ses-emulator``); returns the exit status."""
+    try:
+        settings = settings_from(argv, os.environ)
+    except SettingsError as exc:
+        print(f"python -m emulator: error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if not _is_loopback(settings.host):
+        log.warning(
+            "listening on %s, which is not a loopback address: anyone who can reach this "
+            "port can use the emulator",
+            settings.host,
+        )
+    try:
+        asyncio.run(serve(settings))
+    except OSError as exc:
+        log.error("cannot listen on %s:%s: %s", settings.host, settings.port, exc)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
