@@ -182,8 +182,10 @@ class FakeClient:
     def _invoke(self, operation: str, **params: Any) -> dict[str, Any]:
         state = self._state
         op_name = _operation_names(state.api)[operation]
-        # Raises botocore.exceptions.ParamValidationError, as boto3 does before sending.
-        validate_parameters(params, self.meta.service_model.operation_model(op_name).input_shape)
+        shape = self.meta.service_model.operation_model(op_name).input_shape
+        if shape is not None:  # GetSendQuota takes no input at all
+            # Raises botocore.exceptions.ParamValidationError, as boto3 does before sending.
+            validate_parameters(params, shape)
         try:
             response = self._answer(operation, op_name, params)
         except ClientError as err:
