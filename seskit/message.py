@@ -76,7 +76,7 @@ def _checked(email: str, name: str | None, field: str) -> tuple[str, str | None,
     else:
         addr = rules.normalize_addr_spec(email, field=field)
     if name:
-        rules.check_no_line_break(name, field=field, rule="address-syntax")
+        rules.check_no_line_break(name, field=field, rule="address-syntax", error=AddressError)
         formatted = formataddr((name, addr))  # RFC 2047 for non-ASCII, quoting for specials
     else:
         name = None
@@ -255,9 +255,7 @@ class Attachment:
 
     def __post_init__(self) -> None:
         if not isinstance(self.content, bytes):
-            if not isinstance(self.content, bytearray | memoryview):
-                raise TypeError(f"content must be bytes, got {type(self.content).__name__}")
-            object.__setattr__(self, "content", bytes(self.content))
+            raise TypeError(f"content must be bytes, got {type(self.content).__name__}")
         if not self.content_type:
             guessed, _ = mimetypes.guess_type(self.filename, strict=False)
             object.__setattr__(self, "content_type", guessed or "application/octet-stream")

@@ -397,10 +397,12 @@ def check_message_size(size: int, *, limit: int, api: str, field: str = "email")
         )
 
 
-def check_no_line_break(text: str, *, field: str, rule: str) -> None:
+def check_no_line_break(
+    text: str, *, field: str, rule: str, error: type[ValidationError] = ValidationError
+) -> None:
     """Refuse CR and LF where they would inject header lines (subjects, display names)."""
     if _CRLF_RE.search(text) is not None:
-        _fail(ValidationError, field, rule, f"line breaks are not allowed here (got {text!r})")
+        _fail(error, field, rule, f"line breaks are not allowed here (got {text!r})")
 
 
 def check_attachment(
