@@ -1,0 +1,220 @@
+"""The middlewares that guard the SES endpoints: SigV4, control token, faults, persistence.
+
+`install` adds them to an application built by `emulator.app.build_app`, after its request-id
+and body-limit middlewares, so a request passes, in order:
+
+1. **control token** — with ``Settings.control_token`` set, ``/_emulator/*`` and ``/_aws/*``
+   need ``Authorization: Bearer <token>`` or ``X-Emulator-Token: <token>`` (401 otherwise);
+2. **SigV4** — with ``Settings.auth == "verify"``, SES requests (``/`` and ``/v2/…``) must be
+   signed by a key in ``Settings.credentials`` (`emulator.sigv4`); failures answer in the
+   API's own error shape (v1 XML, v2 JSON);
+3. **faults** — rules under ``/_emulator/faults`` (`emulator.faults`) may delay a request or
+   answer it with an error *instead of* running the handler, so a fault never touches state;
+4. **persistence** — with ``Settings.data_dir``, after a request that may have changed state
+   (any SES operation except ``Get*``/``List*``/``Describe*``/``TestRender*``, any non-GET
+   control call) the caller's account state is saved (`emulator.persistence`) before the
+   response leaves, so everything a client saw acknowledged is on disk.
+
+Signatures are checked against the real wall clock, not the emulator's virtual clock: clients
+sign with their own clock, and a test that moves SES time must not break authentication.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from emulator.config import Settings
+from emulator.faults import FaultRules, add_fault_routes
+from emulator.persistence import StateStore, open_data_dir
+from emulator.protocols import auth, models, query, restjson
+from emulator.protocols.wire import WireResponse
+from emulator.ses.errors import Api, SesError
+from emulator.ses.state import Backend
+from emulator.sigv4 import SigningRequest, check_control_token, verify_request
+
+__all__ = ["STATE_STORE", "install", "is_read_only"]
+
+log = logging.getLogger("emulator")
+
+STATE_STORE: web.AppKey[StateStore] = web.AppKey("state_store", StateStore)
+"""The data dir's `StateStore` (present only when ``Settings.data_dir`` is set)."""
+
+_Endpoint = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_READ_ONLY_PREFIXES = ("Get", "List", "Describe", "TestRender")
+_CONTROL_PREFIXES = ("/_emulator", "/_aws")
+
+
+def is_read_only(operation: str) -> bool:
+    """Whether an SES operation only reads state (so there is nothing to save after it)."""
+    return operation.startswith(_READ_ONLY_PREFIXES)
+
+
+def _api_of(path: str) -> Api | None:
+    if path in ("", "/"):
+        return "v1"
+    if path.startswith("/v2/"):
+        return "v2"
+    return None
+
+
+class _Guards:
+    def __init__(
+        self,
+        settings: Settings,
+        backend: Backend,
+        rules: FaultRules,
+        request_id: web.RequestKey[str],
+    ) -> None:
+        self.request_id = request_id
+        self.settings = settings
+        self.backend = backend
+        self.rules = rules
+        self.rng = random.Random()
+        self.credentials = dict(settings.credentials)
+        self.states: StateStore | None = None
+        self.v1 = models.load("v1")
+        self.router = restjson.Router(models.load("v2"))
+
+    def _error(self, api: Api, error: SesError, request: web.Request) -> web.Response:
+        request_id = request.get(self.request_id, "")
+        wire: WireResponse = (
+            query.serialize_error(self.v1, error, request_id)
+            if api == "v1"
+            else restjson.serialize_error(error, request_id)
+        )
+        return web.Response(status=wire.status, body=wire.body, headers=wire.headers)
+
+    async def _operation(self, request: web.Request, api: Api, path: str, raw_query: str) -> str:
+        """The SES operation a request names, or "" when it names none (the handler reports)."""
+        try:
+            if api == "v1":
+                fields = query.parse_form(await request.read(), raw_query)
+                return fields.get("Action", "")
+            binding, _ = self.router.match(request.method, path)
+            return binding.operation.name
+        except (SesError, ValueError, web.HTTPRequestEntityTooLarge):
+            return ""
+
+    @web.middleware
+    async def control_token(self, request: web.Request, handler: _Endpoint) -> web.StreamResponse:
+        token = self.settings.control_token
+        guarded = token is not None and request.path.startswith(_CONTROL_PREFIXES)
+        if guarded and not check_control_token(request.headers.items(), token):
+            body = {
+                "error": {
+                    "code": "Unauthorized",
+                    "message": "The control API needs 'Authorization: Bearer <token>' or "
+                    "'X-Emulator-Token: <token>' (the emulator's --control-token).",
+                    "field": None,
+                }
+            }
+            return web.json_response(
+                body, status=401, headers={"WWW-Authenticate": 'Bearer realm="emulator"'}
+            )
+        return await handler(request)
+
+    @web.middleware
+    async def sigv4(self, request: web.Request, handler: _Endpoint) -> web.StreamResponse:
+        path, _, raw_query = request.raw_path.partition("?")
+        api = _api_of(path)
+        if api is None or self.settings.auth != "verify":
+            return await handler(request)
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return await handler(request)  # the endpoint answers the size error in its shape
+        signing = SigningRequest(
+            method=request.method,
+            path=path or "/",
+            query=raw_query,
+            headers=tuple(request.headers.items()),
+            body=body,
+        )
+        try:
+            verify_request(signing, credentials=self.credentials, now=time.time())
+        except SesError as error:
+            return self._error(api, error, request)
+        return await handler(request)
+
+    @web.middleware
+    async def faults(self, request: web.Request, handler: _Endpoint) -> web.StreamResponse:
+        if not len(self.rules):
+            return await handler(request)
+        path, _, raw_query = request.raw_path.partition("?")
+        api = _api_of(path)
+        if api is None:
+            return await handler(request)
+        operation = await self._operation(request, api, path, raw_query)
+        fault = self.rules.match(api, operation, self.rng) if operation else None
+        if fault is None:
+            return await handler(request)
+        if fault.latency_ms:
+            await asyncio.sleep(fault.latency_ms / 1000)
+        if fault.error is None:
+            return await handler(request)
+        return self._error(api, fault.error.to_ses_error(), request)
+
+    @web.middleware
+    async def persist(self, request: web.Request, handler: _Endpoint) -> web.StreamResponse:
+        states = self.states
+        if states is None:
+            return await handler(request)
+        path, _, raw_query = request.raw_path.partition("?")
+        api = _api_of(path)
+        if api is not None:
+            operation = await self._operation(request, api, path, raw_query)
+            response = await handler(request)
+            if operation and not is_read_only(operation):
+                caller = auth.caller(request.headers, raw_query, self.settings)
+                states.save(self.backend.account(caller.account_id, caller.region))
+            return response
+        response = await handler(request)
+        if request.method != "GET" and path.startswith(_CONTROL_PREFIXES):
+            states.save_all(self.backend)  # reset, identities, account settings, clock…
+        return response
+
+
+def install(
+    app: web.Application,
+    settings: Settings,
+    backend: Backend,
+    *,
+    request_id: web.RequestKey[str],
+) -> FaultRules:
+    """Add the guards to ``app`` and mount ``/_emulator/faults``; open the data dir if set.
+
+    Call it in `build_app` before `emulator.inspect.add_routes` (whose catch-all would shadow
+    ``/_emulator/faults``). With ``settings.data_dir`` the backend's message store becomes the
+    SQLite store and the saved account states are loaded; a data dir that is not the
+    emulator's raises `emulator.persistence.DataDirError` here, before the server listens.
+    ``request_id`` is the key under which the app's first middleware stores the request id
+    (error bodies quote it).
+    """
+    rules = FaultRules()
+    guards = _Guards(settings, backend, rules, request_id)
+    if settings.data_dir is not None:
+        messages, states = open_data_dir(settings.data_dir)
+        backend.store = messages
+        loaded = states.load(backend)
+        guards.states = states
+        app[STATE_STORE] = states
+        log.info(
+            "data dir %s: %d stored messages, %d account states",
+            settings.data_dir,
+            len(messages),
+            loaded,
+        )
+
+        async def close_store(_: web.Application) -> None:
+            messages.close()
+
+        app.on_cleanup.append(close_store)
+    app.middlewares.extend([guards.control_token, guards.sigv4, guards.faults, guards.persist])
+    add_fault_routes(app, rules)
+    return rules
