@@ -1,0 +1,337 @@
+"""The policy checks: their order, SES's texts, and what each one looks at.
+
+Driven through `emulator.ses.sending.send` with a `RequestContext` (no network): each test
+breaks two rules at once and asserts that the earlier one in `policy.RULES` answers.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from emulator.config import Settings
+from emulator.ses import account, policy, sending
+from emulator.ses.context import RequestContext
+from emulator.ses.errors import SesError
+from emulator.ses.state import Backend, ConfigurationSet, Identity, Template
+
+T0 = 1_700_000_000.0
+SENDER = "sender@example.com"
+
+
+@pytest.fixture
+def backend() -> Backend:
+    b = Backend(Settings())
+    b.clock.set(T0)
+    state = b.account()
+    state.identities[SENDER] = Identity(name=SENDER, kind="EmailAddress")
+    state.identities["ok.example"] = Identity(name="ok.example", kind="Domain")
+    return b
+
+
+def ctx(backend: Backend, api: str = "v1", operation: str = "SendEmail") -> RequestContext:
+    return RequestContext(
+        api=api,  # type: ignore[arg-type]  # tests pass the two literal values
+        operation=operation,
+        account_id="000000000000",
+        region="us-east-1",
+        request_id="r",
+        backend=backend,
+    )
+
+
+def simple(**changes: object) -> sending.SendRequest:
+    fields: dict[str, object] = {
+        "api": "v1",
+        "operation": "SendEmail",
+        "kind": "simple",
+        "source": SENDER,
+        "destination": sending.Destination(to=("a@ok.example",)),
+        "subject": "s",
+        "text": "t",
+    }
+    fields.update(changes)
+    return sending.SendRequest(**fields)  # type: ignore[arg-type]
+
+
+def error_of(backend: Backend, request: sending.SendRequest) -> SesError:
+    with pytest.raises(SesError) as info:
+        sending.send(ctx(backend, request.api, request.operation), request)
+    return info.value
+
+
+def test_rule_order_is_ses_order() -> None:
+    assert [rule.name for rule in policy.RULES] == [
+        "request-constraints",
+        "message-tags",
+        "recipients",
+        "message-size",
+        "raw-message",
+        "account-sending-enabled",
+        "configuration-set",
+        "template",
+        "verified-sender",
+        "sandbox-recipients",
+        "daily-quota",
+        "send-rate",
+    ]
+
+
+def test_docs_list_the_rules_in_the_same_order() -> None:
+    docs = Path(__file__).parents[3] / "docs" / "emulator-rules.md"
+    names = re.findall(r"^### \d+\. `([a-z-]+)`", docs.read_text(), flags=re.M)
+    assert names == [rule.name for rule in policy.RULES]
+
+
+def test_tags_are_checked_before_recipients(backend: Backend) -> None:
+    request = simple(tags=(("a b", "v"),), destination=sending.Destination(to=("bad",)))
+    assert error_of(backend, request).message.startswith("Invalid tag name <a b>")
+
+
+def test_recipients_before_account_paused(backend: Backend) -> None:
+    backend.account().sending_enabled = False
+    request = simple(
+        destination=sending.Destination(to=tuple(f"r{i}@ok.example" for i in range(51)))
+    )
+    assert error_of(backend, request).message == "Recipient count exceeds 50."
+
+
+def test_account_paused_before_missing_configuration_set(backend: Backend) -> None:
+    backend.account().sending_enabled = False
+    err = error_of(backend, simple(configuration_set="nope"))
+    assert (err.v1.code, err.v2.code) == ("AccountSendingPausedException", "SendingPausedException")
+
+
+def test_configuration_set_before_template(backend: Backend) -> None:
+    request = simple(kind="template", template_name="missing", configuration_set="nope")
+    err = error_of(backend, request)
+    assert err.message == "Configuration set <nope> does not exist."
+    assert (err.v1.code, err.v2.code, err.v2.status) == (
+        "ConfigurationSetDoesNotExist",
+        "NotFoundException",
+        404,
+    )
+
+
+def test_paused_configuration_set(backend: Backend) -> None:
+    backend.account().configuration_sets["cs"] = ConfigurationSet(name="cs", sending_enabled=False)
+    err = error_of(backend, simple(configuration_set="cs"))
+    assert (err.v1.code, err.v2.code) == (
+        "ConfigurationSetSendingPausedException",
+        "SendingPausedException",
+    )
+
+
+def test_template_before_sender_verification(backend: Backend) -> None:
+    request = simple(kind="template", template_name="T9", source="nobody@else.example")
+    err = error_of(backend, request)
+    assert err.message == "Template T9 does not exist."
+    assert (err.v1.code, err.v2.code, err.v2.status) == (
+        "TemplateDoesNotExist",
+        "NotFoundException",
+        404,
+    )
+
+
+def test_unverified_sender_in_sandbox_lists_unverified_recipients_too(backend: Backend) -> None:
+    account.apply_settings(backend.account(), {"sandbox": True}, now=T0)
+    request = simple(
+        source="Nobody <nobody@else.example>",
+        destination=sending.Destination(
+            to=("x@ok.example", "Who <who@else.example>"),
+            bcc=("bounce@simulator.amazonses.com",),
+        ),
+    )
+    err = error_of(backend, request)
+    assert err.message == (
+        "Email address is not verified. The following identities failed the check in region "
+        "US-EAST-1: Nobody <nobody@else.example>, Who <who@else.example>"
+    )
+    assert (err.v1.code, err.v1.status, err.v2.code) == ("MessageRejected", 400, "MessageRejected")
+
+
+def test_sandbox_before_daily_quota(backend: Backend) -> None:
+    state = backend.account()
+    account.apply_settings(state, {"sandbox": True, "max_24h_send": 1}, now=T0)
+    state.sent_window.append((T0, 1))
+    state.sent_window_total = 1
+    err = error_of(backend, simple(destination=sending.Destination(to=("a@else.example",))))
+    assert err.message.endswith("US-EAST-1: a@else.example")
+
+
+def test_quota_before_rate(backend: Backend) -> None:
+    account.apply_settings(backend.account(), {"max_send_rate": 1, "max_24h_send": 1}, now=T0)
+    sending.send(ctx(backend), simple())
+    err = error_of(backend, simple())
+    assert err.message == "Daily message quota exceeded."
+    assert (err.v1.code, err.v1.status, err.v2.code, err.v2.status) == (
+        "Throttling",
+        400,
+        "LimitExceededException",
+        400,
+    )
+
+
+def test_daily_quota_v2_error_is_configurable() -> None:
+    b = Backend(Settings(daily_quota_v2_error="TooManyRequestsException", auto_verify=True))
+    b.clock.set(T0)
+    account.apply_settings(b.account(), {"max_24h_send": 1}, now=T0)
+    sending.send(ctx(b), simple())
+    err = error_of(b, simple())
+    assert (err.v2.code, err.v2.status) == ("TooManyRequestsException", 429)
+
+
+def test_refused_call_counts_nowhere(backend: Backend) -> None:
+    state = backend.account()
+    account.apply_settings(state, {"max_send_rate": 1, "max_24h_send": 10}, now=T0)
+    sending.send(ctx(backend), simple())
+    with pytest.raises(SesError):
+        sending.send(ctx(backend), simple())
+    assert state.sent_window_total == 1
+    assert len(backend.store) == 1
+    assert sum(p["DeliveryAttempts"] for p in state.statistics.values()) == 1
+
+
+@pytest.mark.parametrize(
+    ("address", "problem"),
+    [
+        ("plain", "Missing final '@domain'"),
+        ("a@", "Missing domain"),
+        ("@b.com", "Missing local name"),
+        ("a b@c.com", "Local address contains control or whitespace"),
+        ("é@c.com", "Local address contains control or whitespace"),
+        ("a@c d.com", "Domain contains control or whitespace"),
+        ("a@c_d.com", "Domain contains illegal character"),
+        ("a@xn--bcher-kva.example", None),
+        ("Name <a@b.com>", None),
+        ('"quoted name" <a.b+c@b.com>', None),
+        (
+            "x" * 310 + "@example.com",
+            f"Address length is more than 320 characters long: '{'x' * 310}@example.com'.",
+        ),
+    ],
+)
+def test_address_problems_use_javamail_texts(address: str, problem: str | None) -> None:
+    assert policy.address_problem(address) == problem
+
+
+def test_one_bad_address_rejects_the_call(backend: Backend) -> None:
+    request = simple(destination=sending.Destination(to=("a@ok.example",), cc=("broken",)))
+    err = error_of(backend, request)
+    assert (err.message, err.v1.code, err.v2.code) == (
+        "Missing final '@domain'",
+        "InvalidParameterValue",
+        "BadRequestException",
+    )
+
+
+@pytest.mark.parametrize(
+    ("tag", "message"),
+    [
+        (("", ""), "The tag name must be specified."),
+        (("n", ""), "The tag value must be specified."),
+        (("x" * 256, "!"), "Tag name cannot exceed 255 characters."),
+        (
+            ("x:1", "v"),
+            "Invalid tag name <x:1>: only alphanumeric ASCII characters, '_',  '-' are allowed.",
+        ),
+        (("n", "v" * 256), "Tag value cannot exceed 255 characters."),
+        (
+            ("n", "x:1"),
+            "Invalid tag value <x:1>: only alphanumeric ASCII characters, '_',  '-' , '.', '@' "
+            "are allowed.",
+        ),
+    ],
+)
+def test_tag_checks_in_ses_order(backend: Backend, tag: tuple[str, str], message: str) -> None:
+    assert error_of(backend, simple(tags=(tag,))).message == message
+
+
+def test_tag_values_accept_dot_and_at_and_feedback_id_names(backend: Backend) -> None:
+    tags = (("campaign", "a.b@c"), ("ses:feedback-id-a", "x"), ("ses:feedback-id-b", "y"))
+    assert sending.send(ctx(backend), simple(tags=tags))[0].message_id
+
+
+def test_tag_count_cap_is_a_setting(backend: Backend) -> None:
+    tags = tuple((f"t{i}", "v") for i in range(51))
+    assert error_of(backend, simple(tags=tags)).message == "Too many message tags: 51; at most 50."
+
+
+def test_v1_size_limit_counts_the_mime_message(backend: Backend) -> None:
+    body = "x" * 10_485_760
+    err = error_of(backend, simple(text=body))
+    assert re.fullmatch(r"Message length is more than 10485760 bytes long: '\d+'\.", err.message)
+    assert err.v1.code == "InvalidParameterValue"
+
+
+def test_v1_size_base64_counting_is_a_setting() -> None:
+    b = Backend(Settings(v1_size_counting="base64", auto_verify=True))
+    b.clock.set(T0)
+    raw = b"From: s@x.com\r\nTo: a@x.com\r\nSubject: s\r\n\r\n" + b"x" * 8_000_000
+    request = sending.SendRequest(api="v1", operation="SendRawEmail", kind="raw", raw=raw)
+    err = error_of(b, request)
+    assert (
+        err.message
+        == f"Message length is more than 10485760 bytes long: '{-(-len(raw) // 3) * 4}'."
+    )
+
+
+def raw(data: bytes, **changes: object) -> sending.SendRequest:
+    fields: dict[str, object] = {
+        "api": "v1",
+        "operation": "SendRawEmail",
+        "kind": "raw",
+        "raw": data,
+    }
+    fields.update(changes)
+    return sending.SendRequest(**fields)  # type: ignore[arg-type]
+
+
+def test_raw_duplicate_header_names_the_header_as_sent(backend: Backend) -> None:
+    data = (
+        b"From: sender@example.com\r\nTo: a@ok.example\r\n"
+        b"Message-ID: <1@x>\r\nmessage-id: <2@x>\r\n\r\nb"
+    )
+    assert error_of(backend, raw(data)).message == "Duplicate header 'message-id'."
+
+
+def test_raw_without_recipients_is_missing_to(backend: Backend) -> None:
+    data = b"From: sender@example.com\r\nSubject: s\r\n\r\nb"
+    assert error_of(backend, raw(data)).message == "Missing required header 'To'."
+
+
+def test_raw_header_section_too_long(backend: Backend) -> None:
+    pad = (b"X-Pad: " + b"p" * 900 + b"\r\n") * 1200
+    data = b"From: sender@example.com\r\nTo: a@ok.example\r\n" + pad + b"\r\nbody"
+    assert error_of(backend, raw(data)).message == "Header section too long."
+
+
+def test_raw_source_wins_over_from_header_but_both_must_be_verified(backend: Backend) -> None:
+    data = b"From: Other <other@else.example>\r\nTo: a@ok.example\r\n\r\nb"
+    err = error_of(backend, raw(data, source=SENDER))
+    assert err.message.endswith("US-EAST-1: Other <other@else.example>")
+
+
+def test_bulk_with_more_than_50_destinations_is_refused(backend: Backend) -> None:
+    backend.account().templates["T"] = Template(name="T", subject="s", text="t")
+    entries = tuple(
+        sending.BulkEntry(destination=sending.Destination(to=(f"r{i}@ok.example",)))
+        for i in range(51)
+    )
+    request = sending.SendRequest(
+        api="v2",
+        operation="SendBulkEmail",
+        kind="template",
+        source=SENDER,
+        template_name="T",
+        bulk=entries,
+    )
+    assert error_of(backend, request).message == "Number of destinations (51) exceeds 50."
+
+
+def test_data_for_entry_merges_replacement_keys_over_default() -> None:
+    assert policy.data_for_entry('{"a": 1, "b": 2}', '{"b": 3}') == '{"a": 1, "b": 3}'
+    assert policy.data_for_entry('{"a": 1}', None) == '{"a": 1}'
+    assert policy.data_for_entry('{"a": 1}', "not json") == "not json"

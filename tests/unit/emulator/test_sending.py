@@ -1,0 +1,255 @@
+"""The send pipeline's records: MessageIds, raw rewriting, bulk merging, outcomes, statistics."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from emulator.config import Settings
+from emulator.ses import sending
+from emulator.ses.context import RequestContext
+from emulator.ses.errors import SesError
+from emulator.ses.state import Backend, ConfigurationSet, Identity, SuppressedDestination, Template
+from emulator.store import MessageRecord, parse_parts
+
+T0 = 1_700_000_000.0
+SENDER = "sender@example.com"
+
+
+@pytest.fixture
+def backend() -> Backend:
+    b = Backend(Settings())
+    b.clock.set(T0)
+    state = b.account()
+    state.identities[SENDER] = Identity(name=SENDER, kind="EmailAddress")
+    state.templates["T"] = Template(
+        name="T", subject="Hi {{name}}", text="Dear {{name}} of {{town}}"
+    )
+    return b
+
+
+def run(
+    backend: Backend, request: sending.SendRequest, region: str = "us-east-1"
+) -> list[MessageRecord]:
+    ctx = RequestContext(
+        api=request.api,
+        operation=request.operation,
+        account_id="000000000000",
+        region=region,
+        request_id="r",
+        backend=backend,
+    )
+    records = []
+    for result in sending.send(ctx, request):
+        assert result.message_id is not None
+        record = backend.store.get(result.message_id)
+        assert record is not None
+        records.append(record)
+    return records
+
+
+def test_message_id_has_ses_shape_with_the_send_time() -> None:
+    message_id = sending.new_message_id(T0)
+    match = re.fullmatch(
+        r"0100([0-9a-f]{12})-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}-000000",
+        message_id,
+    )
+    assert match is not None
+    assert int(match.group(1), 16) == int(T0 * 1000)
+
+
+def test_simple_send_record_carries_envelope_and_ses_headers(backend: Backend) -> None:
+    request = sending.SendRequest(
+        api="v1",
+        operation="SendEmail",
+        kind="simple",
+        source="Sender <sender@example.com>",
+        destination=sending.Destination(to=("A <a@x.com>",), cc=("c@x.com",), bcc=("b@x.com",)),
+        reply_to=("r@x.com",),
+        subject="Grüße",
+        text="text",
+        html="<p>html</p>",
+        tags=(("k", "v"),),
+    )
+    (record,) = run(backend, request)
+    assert record.recipients == ["a@x.com", "c@x.com", "b@x.com"]
+    assert (record.to, record.cc, record.bcc) == (["A <a@x.com>"], ["c@x.com"], ["b@x.com"])
+    assert record.envelope_from == SENDER
+    assert record.subject == "Grüße"
+    assert record.tags == [("k", "v")]
+    assert record.outcomes == dict.fromkeys(record.recipients, "delivered")
+    parts = parse_parts(record.raw)
+    headers = dict(parts.headers)
+    assert headers["Message-ID"] == f"<{record.id}@email.amazonses.com>"
+    assert "Bcc" not in headers
+    assert (parts.text, parts.html) == ("text\r\n", "<p>html</p>\r\n")
+    assert all(b < 128 for b in record.raw)  # 7-bit clean
+
+
+def test_message_id_header_names_the_region_outside_us_east_1(backend: Backend) -> None:
+    backend.account("000000000000", "eu-west-1").identities[SENDER] = Identity(
+        name=SENDER, kind="EmailAddress"
+    )
+    request = sending.SendRequest(
+        api="v2",
+        operation="SendEmail",
+        kind="simple",
+        source=SENDER,
+        destination=sending.Destination(to=("a@x.com",)),
+        subject="s",
+        text="t",
+    )
+    (record,) = run(backend, request, region="eu-west-1")
+    assert f"Message-ID: <{record.id}@eu-west-1.amazonses.com>".encode() in record.raw
+
+
+def test_raw_send_keeps_body_bytes_and_strips_ses_headers(backend: Backend) -> None:
+    backend.account().configuration_sets["cs"] = ConfigurationSet(name="cs")
+    body = b"--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b--\r\n"
+    data = (
+        b"From: sender@example.com\r\nTo: a@x.com\r\nSubject: =?utf-8?q?caf=C3=A9?=\r\n"
+        b"Message-ID: <mine@x>\r\nDate: Mon, 1 Jan 2001 00:00:00 +0000\r\n"
+        b"X-SES-CONFIGURATION-SET: cs\r\nX-SES-MESSAGE-TAGS: a=1, b=2\r\n"
+        b"Content-Type: multipart/mixed; boundary=b\r\n\r\n" + body
+    )
+    request = sending.SendRequest(
+        api="v1",
+        operation="SendRawEmail",
+        kind="raw",
+        raw=data,
+        destination=sending.Destination(to=("a@x.com", "hidden@x.com")),
+    )
+    (record,) = run(backend, request)
+    assert record.raw.endswith(b"\r\n\r\n" + body)
+    assert b"X-SES-" not in record.raw
+    assert b"<mine@x>" not in record.raw
+    assert f"Message-ID: <{record.id}@email.amazonses.com>".encode() in record.raw
+    assert record.recipients == ["a@x.com", "hidden@x.com"]
+    assert record.to == ["a@x.com"]
+    assert record.bcc == []
+    assert record.configuration_set == "cs"
+    assert record.tags == [("a", "1"), ("b", "2")]
+    assert record.subject == "café"
+
+
+def test_raw_api_tags_replace_header_tags(backend: Backend) -> None:
+    data = b"From: sender@example.com\r\nTo: a@x.com\r\nX-SES-MESSAGE-TAGS: a=1\r\n\r\nb"
+    request = sending.SendRequest(
+        api="v1", operation="SendRawEmail", kind="raw", raw=data, tags=(("api", "2"),)
+    )
+    assert run(backend, request)[0].tags == [("api", "2")]
+
+
+def test_raw_recipients_from_headers_include_group_members(backend: Backend) -> None:
+    data = (
+        b"From: sender@example.com\r\nTo: team: a@x.com, B <b@x.com>;\r\n"
+        b"Cc: c@x.com\r\nBcc: d@x.com\r\n\r\nbody"
+    )
+    request = sending.SendRequest(api="v2", operation="SendEmail", kind="raw", raw=data)
+    (record,) = run(backend, request)
+    assert record.recipients == ["a@x.com", "b@x.com", "c@x.com", "d@x.com"]
+
+
+def test_bulk_entries_merge_data_and_tags_and_share_a_bulk_id(backend: Backend) -> None:
+    request = sending.SendRequest(
+        api="v1",
+        operation="SendBulkTemplatedEmail",
+        kind="template",
+        source=SENDER,
+        template_name="T",
+        template_data='{"name": "Default", "town": "Oslo"}',
+        tags=(("a", "1"), ("b", "1")),
+        bulk=(
+            sending.BulkEntry(
+                destination=sending.Destination(to=("x@x.com",)),
+                template_data='{"name": "Xi"}',
+                tags=(("b", "2"),),
+            ),
+            sending.BulkEntry(destination=sending.Destination(to=("y@x.com", "z@x.com"))),
+        ),
+    )
+    first, second = run(backend, request)
+    assert (first.subject, second.subject) == ("Hi Xi", "Hi Default")
+    assert parse_parts(first.raw).text == "Dear Xi of Oslo\r\n"
+    assert first.tags == [("a", "1"), ("b", "2")]
+    assert second.tags == [("a", "1"), ("b", "1")]
+    assert first.bulk_id is not None
+    assert first.bulk_id == second.bulk_id
+    assert second.recipients == ["y@x.com", "z@x.com"]
+
+
+def test_rendering_failure_is_accepted_and_recorded(backend: Backend) -> None:
+    request = sending.SendRequest(
+        api="v1",
+        operation="SendTemplatedEmail",
+        kind="template",
+        source=SENDER,
+        destination=sending.Destination(to=("a@x.com",)),
+        template_name="T",
+        template_data='{"name": "A"}',
+    )
+    (record,) = run(backend, request)
+    assert record.status == "rendering_failure"
+    assert record.rendering_error is not None
+    assert "town" in record.rendering_error
+    state = backend.account()
+    assert state.sent_window_total == 1
+    (point,) = state.statistics.values()
+    assert point == {"DeliveryAttempts": 0, "Bounces": 0, "Complaints": 0, "Rejects": 1}
+
+
+def test_outcomes_and_statistics_per_recipient(backend: Backend) -> None:
+    state = backend.account()
+    state.suppressed["gone@x.com"] = SuppressedDestination(
+        email="gone@x.com", reason="BOUNCE", last_update=T0
+    )
+    request = sending.SendRequest(
+        api="v2",
+        operation="SendEmail",
+        kind="simple",
+        source=SENDER,
+        destination=sending.Destination(
+            to=(
+                "bounce+1@simulator.amazonses.com",
+                "complaint@simulator.amazonses.com",
+                "gone@x.com",
+                "ok@x.com",
+            )
+        ),
+        subject="s",
+        text="t",
+    )
+    (record,) = run(backend, request)
+    assert list(record.outcomes.values()) == ["bounce", "complaint", "suppressed", "delivered"]
+    assert state.sent_window_total == 2  # simulator recipients are not counted; suppressed are
+    (point,) = state.statistics.values()
+    assert point == {"DeliveryAttempts": 4, "Bounces": 2, "Complaints": 1, "Rejects": 0}
+
+
+def test_v2_custom_header_clashing_with_ses_header_is_a_duplicate(backend: Backend) -> None:
+    request = sending.SendRequest(
+        api="v2",
+        operation="SendEmail",
+        kind="simple",
+        source=SENDER,
+        destination=sending.Destination(to=("a@x.com",)),
+        subject="s",
+        text="t",
+        headers=(("Subject", "again"),),
+    )
+    with pytest.raises(SesError) as info:
+        run(backend, request)
+    assert info.value.message == "Duplicate header 'Subject'."
+
+
+def test_send_request_validates_its_shape() -> None:
+    with pytest.raises(ValueError, match="raw message bytes"):
+        sending.SendRequest(api="v1", operation="SendRawEmail", kind="raw")
+    with pytest.raises(ValueError, match="exactly one"):
+        sending.SendRequest(
+            api="v1",
+            operation="SendTemplatedEmail",
+            kind="template",
+            destination=sending.Destination(),
+        )
