@@ -1,0 +1,225 @@
+"""Sender and AsyncSender against the real emulator, with real boto3 and aiobotocore clients.
+
+The account's quotas are set low through the emulator's account functions; the test clients
+have botocore's retries off, so every throttle SES-side reaches seskit's own counter.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiobotocore.config import AioConfig
+from aiobotocore.session import get_session
+
+from emulator.server import EmulatorServer
+from emulator.ses.account import apply_settings
+from seskit.aio import AsyncSender
+from seskit.bulk import RunSummary, SendOptions
+from seskit.errors import DailyQuotaExceededError, IdentityError, TemplateNotFoundError
+from seskit.sender import Sender
+from tests.integration.conftest import ClientFactory
+
+SENDER = "shop@example.com"
+
+
+def set_quota(emulator: EmulatorServer, *, rate: float, daily: float) -> None:
+    apply_settings(
+        emulator.backend.account(),
+        {"max_send_rate": rate, "max_24h_send": daily},
+        now=emulator.backend.clock.now(),
+    )
+
+
+def v2_email(i: int, *, sender: str = SENDER, recipients: int = 1) -> dict[str, Any]:
+    return {
+        "FromEmailAddress": sender,
+        "Destination": {"ToAddresses": [f"user{i}-{j}@example.net" for j in range(recipients)]},
+        "Content": {"Simple": {"Subject": {"Data": "Hello"}, "Body": {"Text": {"Data": "Hi"}}}},
+    }
+
+
+def v1_email(i: int) -> dict[str, Any]:
+    return {
+        "Source": SENDER,
+        "Destination": {"ToAddresses": [f"user{i}@example.net"]},
+        "Message": {"Subject": {"Data": "Hello"}, "Body": {"Text": {"Data": "Hi"}}},
+    }
+
+
+def v2_bulk(n: int, *, template: str = "Welcome") -> dict[str, Any]:
+    return {
+        "FromEmailAddress": SENDER,
+        "DefaultContent": {
+            "Template": {"TemplateName": template, "TemplateData": '{"name":"you"}'}
+        },
+        "BulkEmailEntries": [
+            {"Destination": {"ToAddresses": [f"bulk{i}@example.net"]}} for i in range(n)
+        ],
+    }
+
+
+@pytest.fixture
+def sesv2_ready(sesv2: Any) -> Any:
+    sesv2.create_email_identity(EmailIdentity=SENDER)
+    sesv2.create_email_template(
+        TemplateName="Welcome",
+        TemplateContent={"Subject": "Hi {{name}}", "Text": "Welcome, {{name}}."},
+    )
+    return sesv2
+
+
+@pytest.fixture
+async def aio_sesv2(emulator: EmulatorServer) -> AsyncIterator[Any]:
+    async with get_session().create_client(
+        "sesv2",
+        endpoint_url=emulator.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="AKIDEXAMPLE",
+        aws_secret_access_key="secret",
+        config=AioConfig(retries={"total_max_attempts": 1}),
+    ) as client:
+        yield client
+
+
+def test_bulk_run_at_the_configured_rate_is_never_throttled(
+    emulator: EmulatorServer, sesv2_ready: Any
+) -> None:
+    set_quota(emulator, rate=150, daily=10_000)
+    # throttle_deadline=0: a single throttle would end the run, so "complete" means none.
+    sender = Sender(sesv2_ready, options=SendOptions(throttle_deadline=0), progress_bar=False)
+    # Bulk calls carry 50 recipients each and multi-recipient messages 10, so the pace, not the
+    # round trip of one call, limits the run (one-recipient calls are latency-bound; see docs).
+    payloads = [v2_email(i, recipients=10) for i in range(10)] + [v2_bulk(250)]
+    started = time.monotonic()
+    summary = sender.send_many(payloads)
+    wall = time.monotonic() - started
+
+    assert summary.complete, summary
+    assert summary.throttled == 0
+    assert summary.sent == 260
+    assert summary.recipients_sent == 350
+    assert sesv2_ready.get_account()["SendQuota"]["SentLast24Hours"] == 350.0
+    # The rate came from GetAccount: paced at 0.95 x 150 = 142.5/s after a burst of 142.5.
+    assert summary.achieved_rate >= 0.95 * 150
+    # ...and never faster than SES's own bucket (150/s, 150 burst) would admit.
+    assert summary.recipients_sent <= 150 + 150 * summary.elapsed
+    assert summary.elapsed >= (350 - 142.5 - 50) / 142.5
+    assert wall < 10
+
+
+def test_multi_recipient_messages_are_paced_by_recipients(
+    emulator: EmulatorServer, sesv2_ready: Any
+) -> None:
+    set_quota(emulator, rate=100, daily=10_000)
+    sender = Sender(sesv2_ready, options=SendOptions(throttle_deadline=0), progress_bar=False)
+    summary = sender.send_many([v2_email(i, recipients=10) for i in range(20)])
+    assert summary.complete, summary
+    assert summary.recipients_sent == 200
+    # 95 recipients of burst, the other 105 at 95/s: paced by recipients, not by messages.
+    assert summary.elapsed >= (200 - 95 - 10) / 95
+
+
+def test_v1_daily_quota_stops_the_run_with_a_summary(
+    emulator: EmulatorServer, make_client: ClientFactory
+) -> None:
+    ses = make_client("ses")
+    ses.verify_email_identity(EmailAddress=SENDER)
+    set_quota(emulator, rate=-1, daily=40)
+    summary = Sender(ses, progress_bar=False).send_many([v1_email(i) for i in range(60)])
+
+    assert isinstance(summary.stopped_by, DailyQuotaExceededError)
+    assert summary.stopped_by.code == "Throttling"
+    assert summary.stopped_by.message == "Daily message quota exceeded."
+    assert summary.stopped_by.http_status == 400
+    assert (summary.sent, summary.rejected, summary.unsent) == (40, 0, 20)
+    assert [r.status for r in summary.results] == ["sent"] * 40 + ["unsent"] * 20
+    assert summary.results[40].error is summary.stopped_by
+    assert not summary.complete
+    assert ses.get_send_quota()["SentLast24Hours"] == 40.0
+    with pytest.raises(DailyQuotaExceededError):
+        summary.raise_for_stop()
+
+
+def test_v2_daily_quota_in_a_bulk_run_stops_it(emulator: EmulatorServer, sesv2_ready: Any) -> None:
+    set_quota(emulator, rate=-1, daily=75)
+    summary = Sender(sesv2_ready, progress_bar=False).send_many([v2_bulk(120)])
+    assert isinstance(summary.stopped_by, DailyQuotaExceededError)
+    # The emulator refuses bulk entries one by one (ACCOUNT_DAILY_QUOTA_EXCEEDED) once 75
+    # recipients are used; the run records the rest of that call and stops.
+    assert summary.stopped_by.code == "ACCOUNT_DAILY_QUOTA_EXCEEDED"
+    assert summary.stopped_by.message == "Daily message quota exceeded."
+    assert (summary.sent, summary.unsent) == (75, 45)
+    assert [r.status for r in summary.results] == ["sent"] * 75 + ["unsent"] * 45
+    assert sesv2_ready.get_account()["SendQuota"]["SentLast24Hours"] == 75.0
+
+
+def test_rejections_are_per_message_and_do_not_stop_the_run(
+    emulator: EmulatorServer, sesv2_ready: Any
+) -> None:
+    payloads = [
+        v2_email(0),
+        v2_email(1, sender="stranger@unverified.example"),
+        v2_bulk(2, template="Missing"),
+        v2_email(2),
+    ]
+    summary = Sender(sesv2_ready, progress_bar=False).send_many(payloads)
+    assert [r.status for r in summary.results] == [
+        "sent",
+        "rejected",
+        "rejected",
+        "rejected",
+        "sent",
+    ]
+    not_verified = summary.results[1].error
+    assert isinstance(not_verified, IdentityError)
+    assert not_verified.code == "MessageRejected"
+    assert not_verified.message.startswith("Email address is not verified.")
+    missing = summary.results[2].error
+    assert isinstance(missing, TemplateNotFoundError)
+    assert summary.complete
+
+
+def summary_shape(summary: RunSummary) -> list[tuple[Any, ...]]:
+    return [
+        (r.index, r.status, r.recipients, type(r.error), r.error and r.error.code)
+        for r in summary.results
+    ]
+
+
+async def test_sync_and_async_senders_give_identical_results(
+    emulator: EmulatorServer, sesv2_ready: Any, aio_sesv2: Any
+) -> None:
+    set_quota(emulator, rate=300, daily=10_000)
+    payloads = [
+        v2_email(0),
+        v2_email(1, sender="stranger@unverified.example"),
+        v2_bulk(60),
+        v2_email(2, recipients=3),
+        v2_bulk(2, template="Missing"),
+    ]
+    options = SendOptions(throttle_deadline=0)
+    sync_summary = Sender(sesv2_ready, options=options, progress_bar=False).send_many(payloads)
+    emulator.backend.reset()
+    sesv2_ready.create_email_identity(EmailIdentity=SENDER)
+    sesv2_ready.create_email_template(
+        TemplateName="Welcome",
+        TemplateContent={"Subject": "Hi {{name}}", "Text": "Welcome, {{name}}."},
+    )
+    set_quota(emulator, rate=300, daily=10_000)
+    async_sender = AsyncSender(aio_sesv2, options=options, progress_bar=False)
+    async_summary = await async_sender.send_many(payloads)
+
+    assert summary_shape(async_summary) == summary_shape(sync_summary)
+    assert (async_summary.sent, async_summary.rejected, async_summary.throttled) == (62, 3, 0)
+    assert all(r.message_id for r in async_summary.results if r.status == "sent")
+
+
+async def test_async_send_returns_the_emulators_message_id(
+    emulator: EmulatorServer, sesv2_ready: Any, aio_sesv2: Any
+) -> None:
+    result = await AsyncSender(aio_sesv2, progress_bar=False).send(v2_email(0))
+    assert result.message_id.endswith("-000000")
+    assert result.request_id
