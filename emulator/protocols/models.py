@@ -126,6 +126,7 @@ class Shape:
     enum: frozenset[str] | None = None
     enum_text: str = ""  # "[A, B]" in model order, as Coral prints it
     sensitive: bool = False
+    union: bool = False  # a structure with exactly one member set (Smithy union)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -189,7 +190,12 @@ class _Compiler:
         for key in raw:
             if key not in _INERT_SHAPE_KEYS:
                 raise self.refuse(name, key)
-        node = Shape(name=name, type=kind, sensitive=bool(raw.get("sensitive", False)))
+        node = Shape(
+            name=name,
+            type=kind,
+            sensitive=bool(raw.get("sensitive", False)),
+            union=bool(raw.get("union", False)),
+        )
         self.done[name] = node  # registered before its members: recursive shapes terminate
         node.min = raw.get("min")
         node.max = raw.get("max")

@@ -55,6 +55,9 @@ def _walk(shape: Shape, value: Any, path: tuple[Segment, ...], out: list[Violati
             item = value.get(name)
             if item is not None:
                 _walk(member.shape, item, (*path, name), out)
+        if shape.union and sum(value.get(name) is not None for name in shape.members) != 1:
+            text = "Member must have exactly one of its members set"
+            out.append(Violation(path, None, text))
         return
     if kind == "list":
         _length(shape, value, len(value), path, out)
