@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable
 from typing import Any, Literal, TypeVar
 
 from seskit.bulk import (
@@ -31,6 +31,7 @@ from seskit.bulk import (
     Call,
     ProgressCallback,
     RunSummary,
+    Sendable,
     SenderBase,
     SendOptions,
     SendResult,
@@ -98,11 +99,11 @@ class AsyncSender(SenderBase):
         async with get_session().create_client(service, config=config, **client_kwargs) as client:
             yield cls(client, options=options, on_progress=on_progress, progress_bar=progress_bar)
 
-    async def send(self, payload: Mapping[str, Any]) -> SendResult:
+    async def send(self, payload: Sendable) -> SendResult:
         """Send one message; raises the classified `~seskit.errors.SendError` on failure."""
         return await self._drive(self._send_steps(payload))
 
-    async def send_many(self, payloads: Iterable[Mapping[str, Any]]) -> RunSummary:
+    async def send_many(self, payloads: Iterable[Sendable]) -> RunSummary:
         """Send many payloads paced below SES's rate; see `Sender.send_many`."""
         return await self._drive(self._run_steps(payloads))
 

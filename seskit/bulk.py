@@ -35,6 +35,8 @@ from email.policy import compat32
 from email.utils import getaddresses
 from typing import Any, Final, Literal, TextIO, TypeAlias
 
+from seskit import v1, v2
+from seskit.batching import batched
 from seskit.classify import CLASSIFIABLE_ERRORS, classify, classify_bulk_status
 from seskit.errors import (
     DailyQuotaExceededError,
@@ -42,6 +44,7 @@ from seskit.errors import (
     SendingPausedError,
     ThrottledError,
 )
+from seskit.message import Email
 from seskit.ratelimit import DEFAULT_BURST_SECONDS, DEFAULT_SAFETY, SendQuota, TokenBucket
 from seskit.rules import MAX_BULK_ENTRIES
 
@@ -57,8 +60,10 @@ __all__ = [
     "RunSummary",
     "SendOptions",
     "SendResult",
+    "Sendable",
     "SenderBase",
     "Sleep",
+    "as_payload",
     "client_api",
     "count_recipients",
     "operation_for",
@@ -68,6 +73,9 @@ __all__ = [
 ]
 
 Api: TypeAlias = Literal["v1", "v2"]
+#: What the senders accept: a request payload for the client's API (what `seskit.v1` /
+#: `seskit.v2` builders return), or an `Email`, which they build into one.
+Sendable: TypeAlias = Email | Mapping[str, Any]
 ItemStatus: TypeAlias = Literal["sent", "rejected", "unsent"]
 
 
@@ -283,6 +291,21 @@ def operation_for(api: Api, payload: Mapping[str, Any]) -> str:
     return "send_email"
 
 
+def as_payload(api: Api, item: Sendable) -> Mapping[str, Any]:
+    """The request payload for ``item``: itself, or an `Email` built for the client's API.
+
+    An `Email` becomes v2 ``SendEmail`` (`seskit.v2.send_email`); for v1, ``SendEmail``, or
+    ``SendRawEmail`` when it has attachments or custom headers, which only raw v1 can carry.
+    """
+    if not isinstance(item, Email):
+        return item
+    if api == "v2":
+        return v2.send_email(item)
+    if item.attachments or item.headers:
+        return v1.send_raw_email(item)
+    return v1.send_email(item)
+
+
 def _is_bulk(operation: str) -> bool:
     return operation in {"send_bulk_email", "send_bulk_templated_email"}
 
@@ -337,11 +360,12 @@ class _Job:
         return sum(self.recipients)
 
 
-def _plan(api: Api, payloads: Iterable[Mapping[str, Any]]) -> tuple[list[_Job], list[int]]:
+def _plan(api: Api, items: Iterable[Sendable]) -> tuple[list[_Job], list[int]]:
     """Split payloads into calls; a bulk payload's entries become calls of at most 50."""
     jobs: list[_Job] = []
     recipients: list[int] = []
-    for payload in payloads:
+    for item in items:
+        payload = as_payload(api, item)
         operation = operation_for(api, payload)
         if not _is_bulk(operation):
             jobs.append(
@@ -356,8 +380,7 @@ def _plan(api: Api, payloads: Iterable[Mapping[str, Any]]) -> tuple[list[_Job], 
             continue
         entries: Sequence[Mapping[str, Any]] = payload[_entries_key(api)]
         # SES takes at most 50 destinations per bulk call (rules.MAX_BULK_ENTRIES).
-        for start in range(0, len(entries), MAX_BULK_ENTRIES):
-            chunk = entries[start : start + MAX_BULK_ENTRIES]
+        for chunk in batched(entries, MAX_BULK_ENTRIES):
             counts = tuple(_destination_count(e.get("Destination")) for e in chunk)
             first = len(recipients)
             recipients.extend(counts)
@@ -402,8 +425,9 @@ def _reply_error(reply: object) -> SendError | None:
 # --- single sends -----------------------------------------------------------------------------
 
 
-def send_steps(api: Api, payload: Mapping[str, Any]) -> Generator[Action, object, SendResult]:
+def send_steps(api: Api, item: Sendable) -> Generator[Action, object, SendResult]:
     """Send one message: one `Call`; raises the classified `SendError` if it fails."""
+    payload = as_payload(api, item)
     operation = operation_for(api, payload)
     if _is_bulk(operation):
         raise ValueError(
@@ -486,7 +510,7 @@ class _Stop(Exception):
 
 def run_steps(
     api: Api,
-    payloads: Iterable[Mapping[str, Any]],
+    payloads: Iterable[Sendable],
     *,
     options: SendOptions,
     clock: Callable[[], float],
@@ -738,12 +762,10 @@ class SenderBase:
         self._clock = clock
         self._bucket: TokenBucket | None = None
 
-    def _send_steps(self, payload: Mapping[str, Any]) -> Generator[Action, object, SendResult]:
+    def _send_steps(self, payload: Sendable) -> Generator[Action, object, SendResult]:
         return send_steps(self.api, payload)
 
-    def _run_steps(
-        self, payloads: Iterable[Mapping[str, Any]]
-    ) -> Generator[Action, object, RunSummary]:
+    def _run_steps(self, payloads: Iterable[Sendable]) -> Generator[Action, object, RunSummary]:
         return run_steps(
             self.api,
             payloads,

@@ -18,7 +18,7 @@ the same over aiobotocore.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Generator, Iterable, Mapping
+from collections.abc import Callable, Generator, Iterable
 from typing import Any, Literal, TypeVar
 
 import boto3
@@ -29,6 +29,7 @@ from seskit.bulk import (
     Call,
     ProgressCallback,
     RunSummary,
+    Sendable,
     SenderBase,
     SendOptions,
     SendResult,
@@ -89,7 +90,7 @@ class Sender(SenderBase):
         )
         self._sleep = sleep
 
-    def send(self, payload: Mapping[str, Any]) -> SendResult:
+    def send(self, payload: Sendable) -> SendResult:
         """Send one message (any single-send payload of the client's API).
 
         Raises the classified `~seskit.errors.SendError` (its ``__cause__`` is botocore's
@@ -97,7 +98,7 @@ class Sender(SenderBase):
         """
         return self._drive(self._send_steps(payload))
 
-    def send_many(self, payloads: Iterable[Mapping[str, Any]]) -> RunSummary:
+    def send_many(self, payloads: Iterable[Sendable]) -> RunSummary:
         """Send many payloads paced below SES's rate; one result per message or bulk entry.
 
         Bulk payloads are split into calls of at most 50 entries. A rejected message does not

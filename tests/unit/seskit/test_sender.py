@@ -563,3 +563,50 @@ async def test_async_send_raises_the_classified_error() -> None:
     with pytest.raises(DailyQuotaExceededError) as caught:
         await AsyncSender(fake, progress_bar=False).send(simple("a@x.com"))
     assert isinstance(caught.value.__cause__, ClientError)
+
+
+# --- Email values and builder output ----------------------------------------------------------
+
+
+def test_an_email_is_built_into_a_v2_send_email() -> None:
+    from seskit.message import Email
+
+    fake = FakeClient("v2")
+    email = Email(sender="shop@example.com", to=["a@x.com"], bcc=["b@x.com"], subject="S", text="T")
+    make_sender(fake, FakeTime()).send(email)
+    [call] = fake.calls
+    assert call.operation == "send_email"
+    assert call.params["Destination"] == {"ToAddresses": ["a@x.com"], "BccAddresses": ["b@x.com"]}
+    assert call.params["Content"]["Simple"]["Subject"]["Data"] == "S"
+
+
+def test_a_v1_email_with_an_attachment_goes_raw_and_counts_its_envelope() -> None:
+    from seskit.message import Attachment, Email
+
+    t = FakeTime()
+    fake = FakeClient("v1")
+    with_file = Email(
+        sender="shop@example.com",
+        to=["a@x.com"],
+        cc=["c@x.com"],
+        subject="Invoice",
+        text="Attached.",
+        attachments=[Attachment(filename="invoice.pdf", content=b"%PDF-1.4")],
+    )
+    plain = Email(sender="shop@example.com", to=["a@x.com"], subject="Hi", text="Hello")
+    summary = make_sender(fake, t, rate=1.0, burst_seconds=0.0).send_many([with_file, plain])
+    assert [c.operation for c in fake.calls] == ["send_raw_email", "send_email"]
+    assert [r.recipients for r in summary.results] == [2, 1]
+    assert t.now == pytest.approx(2.0)  # capacity 1: the 2-recipient call's debt is repaid first
+
+
+def test_builder_batches_go_straight_to_send_many() -> None:
+    from seskit import v2
+    from seskit.message import BulkEntry
+
+    entries = [BulkEntry(to=[f"u{i}@x.com"], replacement_data={"n": i}) for i in range(70)]
+    payloads = v2.send_bulk_email_batches(sender="shop@example.com", template="T1", entries=entries)
+    fake = FakeClient("v2")
+    summary = make_sender(fake, FakeTime(), rate=-1).send_many(payloads)
+    assert [len(c.params["BulkEmailEntries"]) for c in fake.calls] == [50, 20]
+    assert summary.sent == 70
