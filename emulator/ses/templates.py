@@ -1,13 +1,18 @@
 """Email templates: storage, and rendering with the Handlebars semantics SES uses.
 
-SES templates are Handlebars templates [D] (ses-spec §2.4). Rendering uses
-``dotpromptz-handlebars``, a maintained pure-Python Handlebars implementation that follows
-Handlebars.js 4.7, in *strict* mode: printing a variable that is absent from the data is an
-error, which is how SES reports ``Attribute 'x' is not present in the rendering data.`` [O].
-Supported: ``{{var}}`` (HTML-escaped), ``{{{var}}}`` (raw), dotted paths ``{{a.b}}``,
-``{{#if}}…{{else}}…{{/if}}``, ``{{#unless}}``, ``{{#each list}}…{{this}} {{@index}}…{{/each}}``,
-``{{#with}}``, comments, whitespace control and inline partials. Escaping applies to every part
-(subject, text and HTML), as Handlebars does; ``{{{var}}}`` avoids it.
+SES templates are Handlebars templates [D] (ses-spec §2.4). The engine below implements the
+subset SES templates use, with Handlebars.js 4 semantics, in *strict* mode: printing a
+variable that is absent from the data is an error, which is how SES reports
+``Attribute 'x' is not present in the rendering data.`` [O]; conditions and loops over an
+absent variable simply take the ``{{else}}`` branch. Supported: ``{{var}}`` (HTML-escaped),
+``{{{var}}}`` and ``{{&var}}`` (raw), paths ``{{a.b}}`` / ``{{a/b}}`` / ``{{[a b]}}`` /
+``{{../x}}`` / ``{{@root.x}}``, ``{{#if}}…{{else if}}…{{else}}…{{/if}}``, ``{{#unless}}``,
+``{{#each list-or-object}}…{{this}} {{@index}} {{@key}} {{@first}} {{@last}}…{{/each}}``,
+``{{#with}}``, Mustache-style sections ``{{#name}}`` / ``{{^name}}``, ``{{lookup obj key}}``,
+comments, ``\\{{`` escapes, ``~`` whitespace control, standalone lines, and inline partials
+(``{{#*inline "p"}}…{{/inline}}`` + ``{{> p}}``). Escaping applies to every part (subject,
+text and HTML), as Handlebars does. Other helpers, subexpressions, hash arguments and block
+parameters are refused as invalid templates.
 
 Contract for the send pipeline: `render` turns a `Template` and its JSON data into a `Rendered`
 value or raises `RenderingError` with a ``kind``: ``"invalid-json"`` (data is not a JSON
@@ -20,15 +25,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate
 from functools import lru_cache
 from typing import Any, Literal
-
-from dotpromptz_handlebars import Handlebars, StrictModeError
 
 from emulator.ses import errors
 from emulator.ses.state import AccountState, Template
@@ -60,8 +63,6 @@ _TEMPLATE_NAME_RE = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_TEMPLATE_NAME_LENGTH}}}"
 
 RenderingErrorKind = Literal["invalid-json", "missing-attribute", "invalid-template"]
 
-_HANDLEBARS = Handlebars(strict=True)
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Rendered:
@@ -85,16 +86,465 @@ class RenderingError(Exception):
         self.kind: RenderingErrorKind = kind
 
 
+# --- Handlebars -------------------------------------------------------------------------
+#
+# A small Handlebars engine for the subset SES templates use, with Handlebars.js 4 semantics:
+# a tokenizer (tags, comments, ``\{{`` escapes, ``~`` whitespace control, "standalone" lines),
+# a parser into a tree of text, mustaches, blocks and partials, and a recursive evaluator with
+# a context stack (``this``, ``../``, ``@root``, ``@index``/``@key``/``@first``/``@last``).
+# Nesting is bounded (`_MAX_DEPTH`) so no template can exhaust the Python stack.
+
+_MAX_DEPTH = 64
+
+_TAG_RE = re.compile(
+    r"(?P<escape>\\)?\{\{(?P<lstrip>~)?"
+    r"(?:!--(?P<long>.*?)--(?P<r1>~)?\}\}"
+    r"|\{(?P<triple>[^{}]*)\}(?P<r2>~)?\}\}"
+    r"|(?P<body>[^{}]*?)(?P<r3>~)?\}\})",
+    re.S,
+)
+_PARAM_RE = re.compile(r"\"[^\"]*\"|'[^']*'|(?:[^\s\"'\[\]]+|\[[^\]]*\])+")
+_NUMBER_RE = re.compile(r"-?\d+(?:\.\d+)?")
+_SEGMENT_RE = re.compile(r"\[([^\]]*)\]|([^./\[\]]+)")
+_ESCAPES = str.maketrans(
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        '"': "&quot;",
+        "'": "&#x27;",
+        "`": "&#x60;",
+        "=": "&#x3D;",
+    }
+)
+_MISSING: Any = object()
+
+
+class _TemplateSyntaxError(Exception):
+    """The template cannot be parsed or uses a construct this engine does not support."""
+
+
+class _MissingAttributeError(Exception):
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.path = path
+
+
+@dataclass(slots=True)
+class _Tag:
+    # var (escaped), raw, comment, open, inverse_open, close, else, partial, inline
+    kind: str
+    name: str = ""
+    params: list[str] = field(default_factory=list)
+    lstrip: bool = False
+    rstrip: bool = False
+    indent: str = ""
+
+
+@dataclass(slots=True)
+class _Block:
+    name: str
+    params: list[str]
+    inverted: bool
+    body: list[_Node] = field(default_factory=list)
+    inverse: list[_Node] | None = None
+    chained: bool = False  # an implicit block opened by ``{{else if …}}``
+
+
+_Node = str | _Tag | _Block
+
+
+@dataclass(frozen=True, slots=True)
+class _Program:
+    nodes: list[_Node]
+    partials: dict[str, list[_Node]]
+
+
+def _split_params(expression: str) -> list[str]:
+    if "(" in expression or "=" in expression.replace("==", "") or "|" in expression:
+        raise _TemplateSyntaxError(
+            f"unsupported expression {{{{{expression}}}}}: subexpressions, hash arguments "
+            "and block parameters are not supported"
+        )
+    return _PARAM_RE.findall(expression)
+
+
+def _classify(body: str, lstrip: bool, rstrip: bool) -> _Tag:
+    text = body.strip()
+    if not text:
+        raise _TemplateSyntaxError("empty tag {{}}")
+    first, rest = text[0], text[1:].strip()
+    if first == "!":
+        return _Tag("comment", lstrip=lstrip, rstrip=rstrip)
+    if text.startswith("#*inline"):
+        names = _split_params(text[len("#*inline") :])
+        if len(names) != 1 or names[0][:1] not in "\"'":
+            raise _TemplateSyntaxError("#*inline needs one quoted partial name")
+        return _Tag("inline", names[0][1:-1], lstrip=lstrip, rstrip=rstrip)
+    if first in "#^" and rest[:1] in ("*", ">"):
+        raise _TemplateSyntaxError(f"unsupported block {{{{{text}}}}}")
+    if first == "^" and not rest:
+        return _Tag("else", lstrip=lstrip, rstrip=rstrip)
+    if first in "#^/>&":
+        params = _split_params(rest)
+        if not params:
+            raise _TemplateSyntaxError(f"missing name in {{{{{text}}}}}")
+        kind = {
+            "#": "open",
+            "^": "inverse_open",
+            "/": "close",
+            ">": "partial",
+            "&": "raw",
+        }[first]
+        return _Tag(kind, params[0], params[1:], lstrip, rstrip)
+    params = _split_params(text)
+    if params[0] == "else":
+        chained = params[1:]
+        return _Tag("else", chained[0] if chained else "", chained[1:], lstrip, rstrip)
+    return _Tag("var", params[0], params[1:], lstrip, rstrip)
+
+
+def _tokenize(source: str) -> list[str | _Tag]:
+    """Alternating text and tags: ``[text, tag, text, …, text]`` (texts may be empty)."""
+    tokens: list[str | _Tag] = []
+    pending = ""  # text since the last tag, escaped ``\{{…}}`` literals included
+    position = 0
+
+    def text(segment: str) -> str:
+        if "{{" in segment:
+            raise _TemplateSyntaxError("unclosed tag")
+        return segment
+
+    for match in _TAG_RE.finditer(source):
+        pending += text(source[position : match.start()])
+        position = match.end()
+        if match["escape"]:
+            pending += match.group(0)[1:]  # \{{x}} is the literal text {{x}}
+            continue
+        # Handlebars.js lexes "{{{" and "}}}" as triple-stash delimiters, so an unbalanced one
+        # ("{{{x}}", "{{x}}}") is a parse error rather than a brace next to a mustache.
+        triple = match["triple"] is not None
+        if source[match.start() - 1 : match.start()] == "{" or (
+            not triple and source[position : position + 1] == "}"
+        ):
+            raise _TemplateSyntaxError("unbalanced {{{ }}}")
+        tokens.append(pending)
+        pending = ""
+        lstrip = bool(match["lstrip"])
+        if match["long"] is not None:
+            tokens.append(_Tag("comment", lstrip=lstrip, rstrip=bool(match["r1"])))
+        elif triple:
+            tag = _classify(match["triple"], lstrip, bool(match["r2"]))
+            if tag.kind != "var":
+                raise _TemplateSyntaxError("only a variable may appear in {{{…}}}")
+            tag.kind = "raw"
+            tokens.append(tag)
+        else:
+            tokens.append(_classify(match["body"], lstrip, bool(match["r3"])))
+    tokens.append(pending + text(source[position:]))
+    _drop_standalone_lines(tokens)
+    _apply_whitespace_control(tokens)
+    return tokens
+
+
+_STANDALONE_KINDS = frozenset(
+    {"comment", "open", "inverse_open", "close", "else", "partial", "inline"}
+)
+
+
+def _drop_standalone_lines(tokens: list[str | _Tag]) -> None:
+    """A block tag, comment or partial alone on its line leaves no blank line behind.
+
+    Tokens alternate text, tag, text, …; which tags are standalone is decided on the original
+    text first, so removing one tag's line ending never hides that the next one stands alone.
+    """
+    cuts: dict[int, list[int]] = {}  # text index → [cut from the start, keep up to]
+    for index in range(1, len(tokens), 2):
+        tag = tokens[index]
+        assert isinstance(tag, _Tag)
+        if tag.kind not in _STANDALONE_KINDS:
+            continue
+        before, after = tokens[index - 1], tokens[index + 1]
+        assert isinstance(before, str)
+        assert isinstance(after, str)
+        line_start = before.rfind("\n") + 1
+        at_start = index == 1 or line_start > 0
+        if not at_start or before[line_start:].strip(" \t"):
+            continue
+        stripped = after.lstrip(" \t")
+        if stripped.startswith("\r\n"):
+            cut = len(after) - len(stripped) + 2
+        elif stripped.startswith("\n"):
+            cut = len(after) - len(stripped) + 1
+        elif not stripped and index + 1 == len(tokens) - 1:
+            cut = len(after)
+        else:
+            continue
+        if tag.kind == "partial":
+            tag.indent = before[line_start:]
+        cuts.setdefault(index - 1, [0, len(before)])[1] = line_start
+        cuts.setdefault(index + 1, [0, len(after)])[0] = cut
+    for index, (start, end) in cuts.items():
+        text = tokens[index]
+        assert isinstance(text, str)
+        tokens[index] = text[start : max(start, end)]
+
+
+def _apply_whitespace_control(tokens: list[str | _Tag]) -> None:
+    for index in range(1, len(tokens), 2):
+        tag = tokens[index]
+        assert isinstance(tag, _Tag)
+        if tag.lstrip:
+            before = tokens[index - 1]
+            assert isinstance(before, str)
+            tokens[index - 1] = before.rstrip()
+        if tag.rstrip:
+            after = tokens[index + 1]
+            assert isinstance(after, str)
+            tokens[index + 1] = after.lstrip()
+
+
+def _parse(source: str) -> _Program:
+    root: list[_Node] = []
+    stack: list[_Block] = []
+    partials: dict[str, list[_Node]] = {}
+
+    def current() -> list[_Node]:
+        if not stack:
+            return root
+        top = stack[-1]
+        return top.body if top.inverse is None else top.inverse
+
+    for token in _tokenize(source):
+        if isinstance(token, str):
+            if token:
+                current().append(token)
+        elif token.kind in ("open", "inverse_open", "inline"):
+            if len(stack) >= _MAX_DEPTH:
+                raise _TemplateSyntaxError(f"blocks nested deeper than {_MAX_DEPTH}")
+            name = "*inline" if token.kind == "inline" else token.name
+            block = _Block(
+                name,
+                [token.name] if token.kind == "inline" else token.params,
+                inverted=token.kind == "inverse_open",
+            )
+            current().append(block)
+            stack.append(block)
+        elif token.kind == "else":
+            if not stack or stack[-1].name == "*inline":
+                raise _TemplateSyntaxError("{{else}} outside a block")
+            if stack[-1].inverse is not None:
+                raise _TemplateSyntaxError(f"a second {{{{else}}}} in {{{{#{stack[-1].name}}}}}")
+            top = stack[-1]
+            top.inverse = []
+            if token.name:
+                chained = _Block(token.name, token.params, inverted=False, chained=True)
+                top.inverse.append(chained)
+                stack.append(chained)
+        elif token.kind == "close":
+            while stack and stack[-1].chained:
+                stack.pop()
+            expected = stack[-1].name.lstrip("*") if stack else None
+            if expected != token.name:
+                raise _TemplateSyntaxError(
+                    f"{{{{/{token.name}}}}} does not close {{{{#{expected}}}}}"
+                    if expected
+                    else f"unexpected closing tag {token.name}"
+                )
+            block = stack.pop()
+            if block.name == "*inline":
+                partials[block.params[0]] = block.body
+        elif token.kind != "comment":
+            current().append(token)
+    if stack:
+        raise _TemplateSyntaxError(f"unclosed block {{{{#{stack[-1].name.lstrip('*')}}}}}")
+    return _Program(root, partials)
+
+
+@dataclass(slots=True)
+class _Scope:
+    contexts: list[Any]  # innermost last; ``../`` steps back one
+    data: dict[str, Any]  # @index, @key, @first, @last of the innermost iteration
+
+    def push(self, context: Any, **data: Any) -> _Scope:
+        return _Scope([*self.contexts, context], {**self.data, **data})
+
+
+def _literal(param: str) -> Any:
+    if param[:1] in "\"'":
+        return param[1:-1]
+    if _NUMBER_RE.fullmatch(param):
+        return float(param) if "." in param else int(param)
+    return {"true": True, "false": False, "null": None, "undefined": None}.get(param, _MISSING)
+
+
+def _resolve(path: str, scope: _Scope) -> Any:
+    """The value of a path expression, or `_MISSING`."""
+    if (value := _literal(path)) is not _MISSING or path in ("null", "undefined"):
+        return value
+    depth = 0
+    rest = path
+    if rest.startswith("@root"):
+        context: Any = scope.contexts[0]
+        rest = rest[len("@root") :].lstrip("./")
+    elif rest.startswith("@"):
+        name, _, rest = rest[1:].partition(".")
+        context = scope.data.get(name, _MISSING)
+    else:
+        while rest.startswith("../"):
+            depth, rest = depth + 1, rest[3:]
+        if depth >= len(scope.contexts):
+            return _MISSING
+        context = scope.contexts[-1 - depth]
+        if rest in ("this", "."):
+            return context
+        for prefix in ("this.", "this/", "./"):
+            if rest.startswith(prefix):
+                rest = rest[len(prefix) :]
+    for bracketed, plain in _SEGMENT_RE.findall(rest):
+        segment = bracketed or plain
+        if isinstance(context, dict) and segment in context:
+            context = context[segment]
+        elif isinstance(context, list) and segment.isdigit() and int(segment) < len(context):
+            context = context[int(segment)]
+        else:
+            return _MISSING
+    return context
+
+
+def _is_empty(value: Any) -> bool:
+    # Handlebars' falsy values: undefined, null, false, "", 0 and empty arrays ({} is truthy).
+    return (
+        value is _MISSING
+        or value is None
+        or value is False
+        or value == ""
+        or (isinstance(value, int | float) and not isinstance(value, bool) and value == 0)
+        or (isinstance(value, list) and not value)
+    )
+
+
+def _to_text(value: Any) -> str:
+    """A value printed the way JavaScript's String() prints JSON values."""
+    if value is None or value is _MISSING:
+        return ""
+    if value is True or value is False:
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e21 else repr(value)
+    if isinstance(value, list):
+        return ",".join(_to_text(item) for item in value)
+    if isinstance(value, dict):
+        return "[object Object]"
+    return str(value)
+
+
+def _one_param(block: _Block) -> str:
+    if len(block.params) != 1:
+        raise _TemplateSyntaxError(f"#{block.name} requires exactly one argument")
+    return block.params[0]
+
+
+def _iterate(value: Any, block: _Block, scope: _Scope, program: _Program, depth: int) -> str:
+    if isinstance(value, dict):
+        items = list(value.items())
+    elif isinstance(value, list):
+        items = list(enumerate(value))
+    else:
+        items = []
+    if not items:
+        return _run(block.inverse or [], scope, program, depth)
+    parts = []
+    last = len(items) - 1
+    for index, (key, item) in enumerate(items):
+        inner = scope.push(item, index=index, key=key, first=index == 0, last=index == last)
+        parts.append(_run(block.body, inner, program, depth))
+    return "".join(parts)
+
+
+def _run_block(block: _Block, scope: _Scope, program: _Program, depth: int) -> str:
+    name = block.name
+    if name == "*inline":
+        return ""
+    if name in ("if", "unless"):
+        truthy = not _is_empty(_resolve(_one_param(block), scope))
+        chosen = block.body if truthy == (name == "if") else block.inverse or []
+        return _run(chosen, scope, program, depth)
+    if name == "each":
+        return _iterate(_resolve(_one_param(block), scope), block, scope, program, depth)
+    if name == "with":
+        value = _resolve(_one_param(block), scope)
+        if _is_empty(value):
+            return _run(block.inverse or [], scope, program, depth)
+        return _run(block.body, scope.push(value), program, depth)
+    if block.params:
+        raise _TemplateSyntaxError(f'Missing helper: "{name}"')
+    # A block named after a value is a Mustache-style section: lists iterate, true renders
+    # once, other values become the context, empty values render the {{else}} part.
+    value = _resolve(name, scope)
+    if block.inverted:
+        chosen = block.body if _is_empty(value) else block.inverse or []
+        return _run(chosen, scope, program, depth)
+    if _is_empty(value):
+        return _run(block.inverse or [], scope, program, depth)
+    if isinstance(value, list):
+        return _iterate(value, block, scope, program, depth)
+    inner = scope if value is True else scope.push(value)
+    return _run(block.body, inner, program, depth)
+
+
+def _run_partial(tag: _Tag, scope: _Scope, program: _Program, depth: int) -> str:
+    name = tag.name[1:-1] if tag.name[:1] in "\"'" else tag.name
+    body = program.partials.get(name)
+    if body is None:
+        raise _TemplateSyntaxError(f"the partial {name} could not be found")
+    if len(tag.params) > 1:
+        raise _TemplateSyntaxError(f"partial {name} takes at most one context argument")
+    if tag.params:
+        scope = scope.push(_resolve(tag.params[0], scope))
+    text = _run(body, scope, program, depth + 1)
+    if tag.indent:
+        text = "".join(tag.indent + line for line in text.splitlines(keepends=True))
+    return text
+
+
+def _run(nodes: list[_Node], scope: _Scope, program: _Program, depth: int) -> str:
+    if depth > _MAX_DEPTH:
+        raise _TemplateSyntaxError(f"partials nested deeper than {_MAX_DEPTH}")
+    parts: list[str] = []
+    for node in nodes:
+        if isinstance(node, str):
+            parts.append(node)
+        elif isinstance(node, _Block):
+            parts.append(_run_block(node, scope, program, depth))
+        elif node.kind == "partial":
+            parts.append(_run_partial(node, scope, program, depth))
+        else:
+            if node.name == "lookup" and len(node.params) == 2:
+                container = _resolve(node.params[0], scope)
+                key = _to_text(_resolve(node.params[1], scope))
+                value = _resolve(f"[{key}]", scope.push(container))
+            elif node.params:
+                raise _TemplateSyntaxError(f'Missing helper: "{node.name}"')
+            else:
+                value = _resolve(node.name, scope)
+                if value is _MISSING:
+                    raise _MissingAttributeError(node.name)
+            text = _to_text(value)
+            parts.append(text if node.kind == "raw" else text.translate(_ESCAPES))
+    return "".join(parts)
+
+
 @lru_cache(maxsize=512)
-def _compile(source: str) -> Callable[..., str]:
-    return _HANDLEBARS.compile(source)
+def _compile(source: str) -> _Program:
+    return _parse(source)
 
 
 def check_syntax(source: str, *, part: str = "template") -> None:
     """Raise `RenderingError` (``invalid-template``) if ``source`` does not parse."""
     try:
         _compile(source)
-    except (ValueError, RecursionError) as exc:
+    except _TemplateSyntaxError as exc:
         raise RenderingError(f"Invalid {part}: {exc}.", "invalid-template") from exc
 
 
@@ -113,15 +563,16 @@ def _render_part(source: str | None, data: dict[str, Any], part: str) -> str | N
         return None
     check_syntax(source, part=part)
     try:
-        return _compile(source)(data)
-    except StrictModeError as exc:
-        # SES's text for a variable missing from the data [O] (ses-spec Appendix A style).
+        program = _compile(source)
+        return _run(program.nodes, _Scope([data], {}), program, 0)
+    except _MissingAttributeError as exc:
+        # SES's text for a variable missing from the data [O] (ses-spec §2.4).
         raise RenderingError(
             f"Attribute '{exc.path}' is not present in the rendering data.",
             "missing-attribute",
         ) from exc
-    except (ValueError, RecursionError) as exc:
-        # Runtime template errors: unknown helper or partial, #each over a non-list, …
+    except _TemplateSyntaxError as exc:
+        # Runtime template errors: unknown helper or partial, wrong argument count, …
         raise RenderingError(f"Invalid {part}: {exc}.", "invalid-template") from exc
 
 

@@ -259,3 +259,87 @@ def test_preview_maps_rendering_errors_to_ses_codes() -> None:
         templates.preview(state, "T1", "[]", now=0)
     assert invalid.value.for_api("v1").code == "InvalidRenderingParameter"
     assert invalid.value.for_api("v2").code == "BadRequestException"
+
+
+# --- Handlebars details -----------------------------------------------------------------
+
+DATA: dict[str, Any] = {
+    "items": [{"name": "a"}, {"name": "b"}],
+    "o": {"x": 1, "y": 2},
+    "n": "N",
+    "t": True,
+    "f": False,
+    "zero": 0,
+    "empty": None,
+    "emptyobj": {},
+    "num": 3,
+    "fl": 1.0,
+    "frac": 2.5,
+    "lst": [1, 2],
+}
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        # Whitespace inside a line is kept; a block tag alone on its line leaves no blank line.
+        ("{{#each items}} {{name}},{{/each}}", " a, b,"),
+        ("{{#each items}}\n- {{name}}\n{{/each}}\n", "- a\n- b\n"),
+        ("A\n  {{#if t}}\n  yes\n  {{/if}}\nB", "A\n  yes\nB"),
+        ("A\r\n{{#if t}}\r\nyes\r\n{{/if}}\r\nB", "A\r\nyes\r\nB"),
+        ("a   {{~n~}}   b", "aNb"),
+        ("a {{! note }} b {{!-- long }} --}} c", "a  b  c"),
+        (r"\{{n}} {{n}}", "{{n}} N"),
+        # Iteration data and scopes.
+        ("{{#each o}}{{@key}}={{this}}{{#unless @last}}&{{/unless}}{{/each}}", "x=1&y=2"),
+        ("{{#each items}}{{#if @first}}[{{/if}}{{name}}{{#if @last}}]{{/if}}{{/each}}", "[ab]"),
+        ("{{#each items}}{{name}}/{{../n}};{{/each}}", "a/N;b/N;"),
+        ("{{#with o}}{{x}}-{{@root.n}}{{/with}}", "1-N"),
+        ("{{items.1.name}} {{items.[0].name}} {{o/x}} {{this.n}} {{./n}}", "b a 1 N N"),
+        # Conditions: 0, null, [] and "" are falsy, {} is truthy; else-if chains.
+        ("{{#if f}}1{{else if t}}2{{else}}3{{/if}}", "2"),
+        ("{{#if f}}1{{else if f}}2{{else}}3{{/if}}", "3"),
+        ("{{#if zero}}z{{else}}nz{{/if}}{{#with empty}}w{{else}}nw{{/with}}", "nznw"),
+        ("{{#if emptyobj}}eo{{/if}}{{#each missing}}x{{else}}none{{/each}}", "eonone"),
+        # Mustache-style sections and lookup.
+        (
+            "{{#o}}{{x}}{{/o}}|{{^f}}nf{{/f}}|{{#t}}T{{n}}{{/t}}|{{#items}}{{name}}{{/items}}",
+            "1|nf|TN|ab",
+        ),
+        ('{{lookup o "y"}}', "2"),
+        # Values print as JavaScript prints them.
+        (
+            "{{num}} {{fl}} {{frac}} {{lst}} {{o}} {{empty}} {{f}}",
+            "3 1 2.5 1,2 [object Object]  false",
+        ),
+        # Inline partials, indented like the standalone tag that calls them.
+        (
+            '{{#*inline "p"}}<{{name}}>\n{{/inline}}\n{{#each items}}\n  {{> p}}\n{{/each}}',
+            "  <a>\n  <b>\n",
+        ),
+    ],
+)
+def test_handlebars_semantics(source: str, expected: str) -> None:
+    assert _text(source, DATA) == expected
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("{{#if}}x{{/if}}", "#if requires exactly one argument"),
+        ("{{#each items as |i|}}{{i}}{{/each}}", "block parameters are not supported"),
+        ("{{foo (bar)}}", "subexpressions"),
+        ("{{n}}}", "unbalanced {{{ }}}"),
+        ("{{#each items}}{{/if}}", "{{/if}} does not close {{#each}}"),
+        ("{{else}}", "{{else}} outside a block"),
+        ("{{#if t}}a{{else}}b{{else}}c{{/if}}", "a second {{else}} in {{#if}}"),
+        ("{{> nowhere}}", "the partial nowhere could not be found"),
+        ('{{#*inline "p"}}{{> p}}{{/inline}}{{> p}}', "partials nested deeper than 64"),
+        ("{{#if t}}" * 65 + "{{/if}}" * 65, "blocks nested deeper than 64"),
+    ],
+)
+def test_unsupported_or_broken_templates_are_invalid(source: str, message: str) -> None:
+    with pytest.raises(RenderingError) as caught:
+        _text(source, DATA)
+    assert caught.value.kind == "invalid-template"
+    assert message in caught.value.message
