@@ -6,6 +6,9 @@ package's ``pytest11`` entry point, exactly as after ``pip install``.
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 pytest_plugins = ["pytester"]
@@ -154,3 +157,13 @@ def test_each_xdist_worker_gets_its_own_server(pytester: pytest.Pytester) -> Non
     assert sorted(urls) == ["gw0", "gw1"]
     assert all(len(u) == 1 for u in urls.values())  # one server per worker, reused
     assert urls["gw0"] != urls["gw1"]
+
+
+def test_the_recipes_in_docs_testing_md_pass_as_written(pytester: pytest.Pytester) -> None:
+    docs = Path(__file__).parents[2] / "docs" / "testing.md"
+    blocks = re.findall(r"```python\n(.*?)```", docs.read_text(encoding="utf-8"), flags=re.S)
+    tests = [block for block in blocks if "def test_" in block]
+    assert len(tests) >= 4
+    pytester.makepyfile(**{f"test_recipe_{n}": block for n, block in enumerate(tests)})
+    expected = sum(block.count("\ndef test_") + block.startswith("def test_") for block in tests)
+    pytester.runpytest(*QUIET).assert_outcomes(passed=expected)
