@@ -381,16 +381,22 @@ class ClockControl:
 class EmulatorClient:
     """Talks to one emulator's control API. Errors raise `EmulatorError`.
 
+    ``token`` is the emulator's control token, if it was started with one.
+
     ``account``/``region`` arguments default, on the server, to the emulator's default account
     and region.
     """
 
-    def __init__(self, endpoint_url: str, *, timeout: float = 10.0) -> None:
+    def __init__(
+        self, endpoint_url: str, *, timeout: float = 10.0, token: str | None = None
+    ) -> None:
         parsed = urllib.parse.urlsplit(endpoint_url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise ValueError(f"endpoint_url: expected http(s)://host:port (got {endpoint_url!r})")
         self.endpoint_url = endpoint_url.rstrip("/")
         self.timeout = timeout
+        # Sent as a bearer token when the emulator guards its control API (--control-token).
+        self.token = token
         self.clock = ClockControl(self)
 
     # ---- transport
@@ -410,6 +416,8 @@ class EmulatorClient:
         request = urllib.request.Request(url, data=data, method=method)
         if data is not None:
             request.add_header("Content-Type", "application/json")
+        if self.token is not None:
+            request.add_header("Authorization", f"Bearer {self.token}")
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 return response.status, dict(response.headers), response.read()

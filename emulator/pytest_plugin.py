@@ -111,7 +111,9 @@ class SesEmulator:
         self.server = server
         self.endpoint_url: str = server.endpoint_url
         self.region: str = server.settings.region
-        self.client: EmulatorClient = EmulatorClient(self.endpoint_url)
+        self.client: EmulatorClient = EmulatorClient(
+            self.endpoint_url, token=server.settings.control_token
+        )
         self.clock: ClockControl = self.client.clock
         self._boto_clients: dict[tuple[str, str | None, str | None], Any] = {}
 

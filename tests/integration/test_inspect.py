@@ -430,3 +430,28 @@ def test_aws_ses_record_shape_for_a_stored_simple_send(client: EmulatorClient) -
         "Subject": "Message 4",
         "Body": {"text_part": "body 4\r\n", "html_part": None},
     }
+
+
+@pytest.mark.usefixtures("verified")
+async def test_send_through_aiobotocore_is_recorded(
+    emulator: EmulatorServer, client: EmulatorClient
+) -> None:
+    from aiobotocore.session import get_session
+    from botocore.config import Config
+
+    session = get_session()
+    async with session.create_client(
+        "sesv2",
+        endpoint_url=emulator.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="AKIDEXAMPLE",
+        aws_secret_access_key="secret",
+        config=Config(retries={"total_max_attempts": 1}),
+    ) as sesv2:
+        response = await sesv2.send_email(
+            FromEmailAddress=SENDER,
+            Destination={"ToAddresses": ["async@example.com"]},
+            Content={"Simple": {"Subject": {"Data": "Async"}, "Body": {"Text": {"Data": "ok"}}}},
+        )
+    [message] = client.messages(recipient="async@example.com")
+    assert (message.id, message.api, message.subject) == (response["MessageId"], "v2", "Async")
