@@ -40,7 +40,7 @@ from emulator.ses import account as account_ops
 from emulator.ses import identities as identity_ops
 from emulator.ses.errors import SesError
 from emulator.ses.identities import IdentityKind
-from emulator.ses.state import Backend, Identity, IdentityStatus
+from emulator.ses.state import Backend, Identity
 from emulator.store import MessageRecord, parse_parts
 
 __all__ = [
@@ -71,15 +71,11 @@ MAX_LIMIT: Final = 1000
 # LocalStack writes `Timestamp` with `localstack.utils.time.timestamp()`: UTC, seconds, no zone.
 _LOCALSTACK_TIMESTAMP = "%Y-%m-%dT%H:%M:%S"
 
-# Statuses the control API accepts for identities (ses-spec §2.6 / the v1 model's enum).
-_IDENTITY_STATUSES: Final[tuple[IdentityStatus, ...]] = (
-    "Success",
-    "Pending",
-    "Failed",
-    "TemporaryFailure",
-    "NotStarted",
-)
-_IDENTITY_KINDS: Final[tuple[IdentityKind, ...]] = ("EmailAddress", "Domain")
+# The ?kind= values of GET /_emulator/identities, mapped to the typed kind.
+_IDENTITY_KINDS: Final[dict[str, IdentityKind]] = {
+    "EmailAddress": "EmailAddress",
+    "Domain": "Domain",
+}
 # An AWS account id is 12 digits; regions are lower-case words joined by dashes ("us-east-1").
 _ACCOUNT_RE = re.compile(r"\d{12}")
 _REGION_RE = re.compile(r"[a-z]{2}(-[a-z0-9]+){1,4}")
@@ -667,8 +663,10 @@ class _ControlApi:
 
     # ---- LocalStack-compatible retrieval
 
+    # LocalStack ignores query parameters it does not know; so do these two routes, so that
+    # tools written for it (viewers adding cache-busters, say) keep working.
+
     async def aws_ses_get(self, request: web.Request) -> web.StreamResponse:
-        _reject_unknown(request.query, ("id", "email"))
         wanted_id = _single(request.query, "id") or None
         email = _single(request.query, "email") or None
         messages = []
@@ -681,7 +679,6 @@ class _ControlApi:
         return _json({"messages": messages})
 
     async def aws_ses_delete(self, request: web.Request) -> web.StreamResponse:
-        _reject_unknown(request.query, ("id",))
         wanted_id = _single(request.query, "id") or None
         if wanted_id is None:
             self.backend.store.clear()
@@ -809,10 +806,7 @@ class _ControlApi:
         _reject_unknown(request.query, ("account", "region", "kind"))
         account, region = _scope_from_query(request.query, self.backend.settings)
         kind_name = _single(request.query, "kind")
-        kind: IdentityKind | None = None
-        for candidate in _IDENTITY_KINDS:
-            if candidate == kind_name:
-                kind = candidate
+        kind = None if kind_name is None else _IDENTITY_KINDS.get(kind_name)
         if kind_name is not None and kind is None:
             raise ControlError(
                 f"kind: one of {', '.join(_IDENTITY_KINDS)} (got {kind_name!r})", field="kind"
@@ -834,9 +828,10 @@ class _ControlApi:
                 "identity: required (an email address or a domain)", field="identity"
             )
         status = body.get("status")
-        if status is not None and status not in _IDENTITY_STATUSES:
+        if status is not None and status not in identity_ops.IDENTITY_STATUSES:
             raise ControlError(
-                f"status: one of {', '.join(_IDENTITY_STATUSES)} (got {status!r})", field="status"
+                f"status: one of {', '.join(identity_ops.IDENTITY_STATUSES)} (got {status!r})",
+                field="status",
             )
         account, region = _scope_from_body(body, self.backend.settings)
         state = self.backend.account(account, region)

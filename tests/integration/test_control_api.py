@@ -113,7 +113,6 @@ def test_wrong_method_is_a_json_405_with_allow(emulator: EmulatorServer) -> None
         ("POST", "/_emulator/identities", {"identity": "a@b.c", "status": "Great"}, "status"),
         ("POST", "/_emulator/identities", {"identity": "not an identity!"}, "identity"),
         ("GET", "/_emulator/identities?kind=Phone", None, "kind"),
-        ("GET", "/_aws/ses?mail=x", None, "mail"),
     ],
 )
 def test_bad_input_is_400_naming_the_field(

@@ -406,6 +406,9 @@ def test_aws_ses_filters_by_id_and_source_and_deletes(
     assert [m["Id"] for m in client.aws_ses(email="Other <other@example.com>")] == ["m1"]
     assert [m["Id"] for m in client.aws_ses(email="other@example.com")] == ["m1"]
     assert client.aws_ses(message_id="m1", email=SENDER) == []
+    # Like LocalStack, unknown parameters (a viewer's cache-buster, say) are ignored.
+    status, body = get_json(emulator, "/_aws/ses?_=1700000000")
+    assert (status, len(body["messages"])) == (200, 5)
 
     status, _, body = delete(emulator, "/_aws/ses?id=m1")
     assert (status, body) == (204, b"")
