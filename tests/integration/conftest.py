@@ -36,8 +36,15 @@ def emulator(emulator_server: EmulatorServer) -> EmulatorServer:
     return emulator_server
 
 
+@pytest.fixture(scope="session")
+def boto_session() -> boto3.session.Session:
+    # One session for all clients: it caches the loaded service models, so a new client costs
+    # milliseconds instead of re-reading botocore's model files.
+    return boto3.session.Session()
+
+
 @pytest.fixture
-def make_client(emulator: EmulatorServer) -> ClientFactory:
+def make_client(emulator: EmulatorServer, boto_session: boto3.session.Session) -> ClientFactory:
     def make(
         service: str,
         *,
@@ -46,7 +53,7 @@ def make_client(emulator: EmulatorServer) -> ClientFactory:
         **config: Any,
     ) -> Any:
         options: dict[str, Any] = {"retries": {"total_max_attempts": 1}, **config}
-        return boto3.session.Session().client(
+        return boto_session.client(
             service,
             endpoint_url=emulator.endpoint_url,
             region_name=region,
