@@ -353,3 +353,28 @@ def test_account_query_is_validated(emulator: EmulatorServer) -> None:
         "InvalidParameter",
         "body",
     )
+
+
+def test_virtual_clock_and_account_limits_drive_throttling_over_http(
+    emulator: EmulatorServer, sesv2: Any
+) -> None:
+    sesv2.create_email_identity(EmailIdentity="hello@example.com")
+    call(emulator, "POST", "/_emulator/clock", {"now": 1_700_000_000})
+    call(emulator, "PATCH", "/_emulator/account", {"max_send_rate": 1})
+
+    def send() -> None:
+        sesv2.send_email(
+            FromEmailAddress="hello@example.com",
+            Destination={"ToAddresses": ["ada@example.com"]},
+            Content={"Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "b"}}}},
+        )
+
+    send()
+    with pytest.raises(sesv2.exceptions.TooManyRequestsException):
+        send()
+    call(emulator, "POST", "/_emulator/clock", {"advance": 0.5})
+    with pytest.raises(sesv2.exceptions.TooManyRequestsException):
+        send()
+    call(emulator, "POST", "/_emulator/clock", {"advance": 0.5})
+    send()
+    assert call(emulator, "GET", "/_emulator/account")[2]["sent_last_24h"] == 2

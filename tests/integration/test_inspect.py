@@ -458,3 +458,25 @@ async def test_send_through_aiobotocore_is_recorded(
         )
     [message] = client.messages(recipient="async@example.com")
     assert (message.id, message.api, message.subject) == (response["MessageId"], "v2", "Async")
+
+
+@pytest.mark.usefixtures("verified")
+def test_a_template_that_fails_to_render_is_listed_with_its_error(
+    emulator: EmulatorServer, client: EmulatorClient, ses: Any
+) -> None:
+    ses.create_template(
+        Template={"TemplateName": "strict", "SubjectPart": "Hi {{name}}", "TextPart": "x"}
+    )
+    # SES accepts the call (200 + MessageId) and drops the message when rendering fails.
+    message_id = ses.send_templated_email(
+        Source=SENDER,
+        Destination={"ToAddresses": ["ada@example.com"]},
+        Template="strict",
+        TemplateData="{}",
+    )["MessageId"]
+
+    message = client.message(message_id)
+    assert message.status == "rendering_failure"
+    assert message.rendering_error
+    assert "name" in message.rendering_error
+    assert aws_ses_record(emulator, message_id)["Template"] == "strict"
