@@ -141,19 +141,20 @@ def test_operation_answers_in_its_api_shape(
     try:
         response = getattr(client, xform_name(name))(**params)
     except ClientError as error:
-        status = error.response["ResponseMetadata"]["HTTPStatusCode"]
-        code = error.response["Error"]["Code"]
-        assert error.response["ResponseMetadata"]["RequestId"]
-        if status == 501:
-            assert code == "NotImplemented"
-            assert name in error.response["Error"]["Message"]
-            return
-        modeled = _modeled(service, name)
-        assert code in modeled or code in _COMMON[api], (status, code, error)
-        if code in modeled:
-            assert status == modeled[code], (code, status)
-        else:
-            assert 400 <= status < 500, (code, status)
-        return
-    assert response["ResponseMetadata"]["HTTPStatusCode"] == 200
+        response = error.response
+    status = response["ResponseMetadata"]["HTTPStatusCode"]
     assert response["ResponseMetadata"]["RequestId"]
+    if status == 200:
+        assert "Error" not in response
+        return
+    code = response["Error"]["Code"]
+    if status == 501:
+        assert code == "NotImplemented"
+        assert name in response["Error"]["Message"]
+        return
+    modeled = _modeled(service, name)
+    assert code in modeled or code in _COMMON[api], (status, response["Error"])
+    if code in modeled:
+        assert status == modeled[code], (code, status)
+    else:
+        assert 400 <= status < 500, (code, status)
