@@ -44,7 +44,8 @@ _B64_BLOCK_BYTES: Final = _B64_LINE_BYTES * 1024
 _NOT_7BIT_RE: Final = re.compile(r"[\x00]|[^\r\n]{999}")
 _LINE_BREAK_RE: Final = re.compile(r"\r\n|\r|\n")
 _PLAIN_SUBJECT_RE: Final = re.compile(r"[!-~](?:[ -~]{0,987}[!-~])?")
-_PLAIN_PARAM_RE: Final = re.compile(r"[ !#-\[\]-~]{1,200}")
+# A quoted parameter the parsers give back unchanged: no quotes, backslashes or outer spaces.
+_PLAIN_PARAM_RE: Final = re.compile(r"[!#-\[\]-~](?:[ !#-\[\]-~]{0,198}[!#-\[\]-~])?")
 _BOUNDARY_BASE: Final = "=_seskit_"
 
 
