@@ -29,6 +29,7 @@ from typing import Any, Literal, TypeVar
 from seskit.bulk import (
     Action,
     Call,
+    Calls,
     ProgressCallback,
     RunSummary,
     Sendable,
@@ -107,6 +108,12 @@ class AsyncSender(SenderBase):
         """Send many payloads paced below SES's rate; see `Sender.send_many`."""
         return await self._drive(self._run_steps(payloads))
 
+    async def _call(self, call: Call) -> object:
+        try:
+            return await getattr(self.client, call.operation)(**call.params)
+        except CLASSIFIABLE_ERRORS as err:
+            return err
+
     async def _drive(self, steps: Generator[Action, object, T]) -> T:
         reply: object = None
         try:
@@ -114,10 +121,9 @@ class AsyncSender(SenderBase):
                 action = steps.send(reply)
                 reply = None
                 if isinstance(action, Call):
-                    try:
-                        reply = await getattr(self.client, action.operation)(**action.params)
-                    except CLASSIFIABLE_ERRORS as err:
-                        reply = err
+                    reply = await self._call(action)
+                elif isinstance(action, Calls):
+                    reply = tuple(await asyncio.gather(*map(self._call, action.calls)))
                 elif isinstance(action, Sleep):
                     await self._sleep(action.seconds)
                 elif self._report is not None:

@@ -52,6 +52,7 @@ __all__ = [
     "Action",
     "Api",
     "Call",
+    "Calls",
     "ItemResult",
     "ItemStatus",
     "Progress",
@@ -88,6 +89,17 @@ class Call:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Calls:
+    """Make these calls concurrently; send back a tuple of their outcomes, in this order.
+
+    Each outcome is what a `Call` would get back: the response dict or the botocore exception.
+    Only runs with ``SendOptions.concurrency`` above 1 yield it.
+    """
+
+    calls: tuple[Call, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Sleep:
     """Wait ``seconds`` before the next action."""
 
@@ -117,7 +129,7 @@ class Progress:
         return self.recipients / self.elapsed if self.elapsed > 0 else 0.0
 
 
-Action: TypeAlias = Call | Sleep | Progress
+Action: TypeAlias = Call | Calls | Sleep | Progress
 ProgressCallback: TypeAlias = Callable[[Progress], None]
 
 
@@ -224,6 +236,9 @@ class SendOptions:
       retries) before the run stops with the `ThrottledError`.
     - ``throttle_pause``: the shortest wait before trying a throttled call again.
     - ``stop_on``: errors that end the run, because every later message would fail too.
+    - ``concurrency``: calls in flight at once (1: one after the other). The pace is the same;
+      more calls in flight only hide each call's round trip. A boto3 client keeps at most
+      ``max_pool_connections`` (10 by default) connections; raise it with the concurrency.
     """
 
     max_send_rate: float | None = None
@@ -232,6 +247,7 @@ class SendOptions:
     throttle_deadline: float = 300.0
     throttle_pause: float = 1.0
     stop_on: tuple[type[SendError], ...] = _DEFAULT_STOP_ON
+    concurrency: int = 1
 
     def __post_init__(self) -> None:
         rate = self.max_send_rate
@@ -247,6 +263,8 @@ class SendOptions:
             )
         if not self.throttle_pause >= 0:
             raise ValueError(f"throttle_pause: must not be negative (got {self.throttle_pause!r})")
+        if self.concurrency < 1:
+            raise ValueError(f"concurrency: must be at least 1 (got {self.concurrency!r})")
 
     def bucket(self, quota: SendQuota | None = None) -> TokenBucket:
         """The token bucket for ``max_send_rate``, or for the rate in ``quota``."""
@@ -500,14 +518,6 @@ def _quota_steps(api: Api) -> Generator[Action, object, SendQuota | SendError]:
     return SendQuota.from_v1(reply) if api == "v1" else SendQuota.from_v2(reply)
 
 
-class _Stop(Exception):
-    """Internal: the run must end with ``error``."""
-
-    def __init__(self, error: SendError) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
 def run_steps(
     api: Api,
     payloads: Iterable[Sendable],
@@ -548,39 +558,56 @@ class _Run:
     clock: Callable[[], float]
     bucket: TokenBucket
     tally: _Tally = field(init=False)
+    stopped_by: SendError | None = field(init=False, default=None)
 
     def steps(
         self, jobs: Iterable[_Job], recipients: list[int]
     ) -> Generator[Action, object, RunSummary]:
         self.tally = _Tally(recipients=recipients, start=self.clock())
         queue = deque(jobs)
-        stopped_by: SendError | None = None
         yield self.tally.progress(self.tally.start)
-        while queue:
-            job = queue.popleft()
-            wait = self.bucket.acquire(job.total_recipients, self.clock())
+        while queue and self.stopped_by is None:
+            # Reserve tokens for up to `concurrency` calls; they all go once the last one may.
+            now = self.clock()
+            batch: list[_Job] = []
+            wait = 0.0
+            while queue and len(batch) < self.options.concurrency:
+                job = queue.popleft()
+                wait = max(wait, self.bucket.acquire(job.total_recipients, now))
+                batch.append(job)
             if wait > 0:
                 yield Sleep(seconds=wait)
-            reply = yield Call(operation=job.operation, params=job.params)
-            try:
-                retry = yield from self._settle(job, reply)
-            except _Stop as stop:
-                stopped_by = stop.error
-                break
-            if retry is not None:
-                queue.appendleft(retry)
+            calls = tuple(Call(operation=j.operation, params=j.params) for j in batch)
+            replies = yield (calls[0] if len(calls) == 1 else Calls(calls=calls))
+            if len(calls) == 1:
+                replies = (replies,)
+            if not isinstance(replies, tuple) or len(replies) != len(batch):
+                raise TypeError("a driver must send back one outcome per call of a Calls action")
+            # Every call of the batch was made: record them all, even after one stops the run.
+            retries = [
+                r for j, reply in zip(batch, replies, strict=True) if (r := self._settle(j, reply))
+            ]
+            if retries and self.stopped_by is None:
+                # SES's bucket is empty now; stop counting on the burst ours believes in.
+                self.bucket.drain(self.clock())
+                yield Sleep(seconds=self.options.throttle_pause)
+                queue.extendleft(reversed(retries))
             yield self.tally.progress(self.clock())
         end = self.clock()
         yield self.tally.progress(end, finished=True)
-        return self.tally.summary(end, stopped_by)
+        return self.tally.summary(end, self.stopped_by)
 
-    def _settle(self, job: _Job, reply: object) -> Generator[Action, object, _Job | None]:
+    def _stop(self, error: SendError) -> None:
+        if self.stopped_by is None:
+            self.stopped_by = error
+
+    def _settle(self, job: _Job, reply: object) -> _Job | None:
         """Record the outcome of one call; return the part to try again after a throttle."""
         error = _reply_error(reply)
         if error is None:
             assert isinstance(reply, Mapping)
             if job.bulk:
-                return (yield from self._settle_entries(job, reply))
+                return self._settle_entries(job, reply)
             self.tally.record(
                 ItemResult(
                     index=job.items[0],
@@ -593,17 +620,16 @@ class _Run:
             return None
         everything = range(len(job.items))
         if isinstance(error, ThrottledError):
-            return (yield from self._throttled(job, everything, error))
+            return self._throttled(job, everything, error)
         if isinstance(error, self.options.stop_on):
             self._mark_unsent(job, everything, error)
-            raise _Stop(error)
+            self._stop(error)
+            return None
         for position in everything:
             self._reject(job, position, error)
         return None
 
-    def _settle_entries(
-        self, job: _Job, reply: Mapping[str, Any]
-    ) -> Generator[Action, object, _Job | None]:
+    def _settle_entries(self, job: _Job, reply: Mapping[str, Any]) -> _Job | None:
         """Record a bulk call's per-entry statuses (v1 ``Status``, v2 ``BulkEmailEntryResults``)."""
         key = "Status" if self.api == "v1" else "BulkEmailEntryResults"
         statuses: Sequence[Mapping[str, Any]] = reply[key]
@@ -614,7 +640,6 @@ class _Run:
         request_id = _request_id(reply)
         throttled: list[int] = []
         throttle_error: ThrottledError | None = None
-        stop: SendError | None = None
         for position, entry in enumerate(statuses):
             error = classify_bulk_status(
                 str(entry.get("Status", "")), entry.get("Error"), request_id=request_id
@@ -634,28 +659,26 @@ class _Run:
                 throttle_error = error
             elif isinstance(error, self.options.stop_on):
                 self._mark_unsent(job, [position], error)
-                stop = stop or error
+                self._stop(error)
             else:
                 self._reject(job, position, error)
-        if stop is not None:
-            raise _Stop(stop)
         if throttle_error is None:
             return None
-        return (yield from self._throttled(job, throttled, throttle_error))
+        return self._throttled(job, throttled, throttle_error)
 
-    def _throttled(
-        self, job: _Job, positions: Sequence[int], error: ThrottledError
-    ) -> Generator[Action, object, _Job]:
-        """Pause after a throttle that outlived botocore's retries; return what to retry."""
+    def _throttled(self, job: _Job, positions: Sequence[int], error: ThrottledError) -> _Job | None:
+        """Count a throttle that outlived botocore's retries; return what to try again."""
         self.tally.throttled += 1
         now = self.clock()
         since = now if job.throttled_since is None else job.throttled_since
         if now - since >= self.options.throttle_deadline:
             self._mark_unsent(job, positions, error)
-            raise _Stop(error)
-        # SES's bucket is empty now; stop counting on the burst ours still believes in.
-        self.bucket.drain(now)
-        yield Sleep(seconds=self.options.throttle_pause)
+            self._stop(error)
+            return None
+        if self.stopped_by is not None:
+            # The run is ending; these stay unsent, with the error that kept them so.
+            self._mark_unsent(job, positions, error)
+            return None
         if len(positions) == len(job.items):
             return dataclasses.replace(job, throttled_since=since)
         return _subset(self.api, job, positions, since)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Generator, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal, TypeVar
 
 import boto3
@@ -27,6 +28,7 @@ from botocore.config import Config
 from seskit.bulk import (
     Action,
     Call,
+    Calls,
     ProgressCallback,
     RunSummary,
     Sendable,
@@ -104,19 +106,31 @@ class Sender(SenderBase):
         Bulk payloads are split into calls of at most 50 entries. A rejected message does not
         stop the run; a daily quota or paused sending does (see `RunSummary.stopped_by`).
         """
-        return self._drive(self._run_steps(payloads))
+        if self.options.concurrency == 1:
+            return self._drive(self._run_steps(payloads))
+        # boto3 clients are thread-safe; the threads only overlap the calls' round trips.
+        with ThreadPoolExecutor(self.options.concurrency, thread_name_prefix="seskit") as pool:
+            return self._drive(self._run_steps(payloads), pool)
 
-    def _drive(self, steps: Generator[Action, object, T]) -> T:
+    def _call(self, call: Call) -> object:
+        try:
+            return getattr(self.client, call.operation)(**call.params)
+        except CLASSIFIABLE_ERRORS as err:
+            return err
+
+    def _drive(
+        self, steps: Generator[Action, object, T], pool: ThreadPoolExecutor | None = None
+    ) -> T:
         reply: object = None
         try:
             while True:
                 action = steps.send(reply)
                 reply = None
                 if isinstance(action, Call):
-                    try:
-                        reply = getattr(self.client, action.operation)(**action.params)
-                    except CLASSIFIABLE_ERRORS as err:
-                        reply = err
+                    reply = self._call(action)
+                elif isinstance(action, Calls):
+                    assert pool is not None  # only runs with concurrency > 1 yield Calls
+                    reply = tuple(pool.map(self._call, action.calls))
                 elif isinstance(action, Sleep):
                     self._sleep(action.seconds)
                 elif self._report is not None:

@@ -23,6 +23,7 @@ failures raise real ``botocore.exceptions.ClientError``s shaped like SES's, so
 from __future__ import annotations
 
 import functools
+import threading
 import time
 import uuid
 from collections import deque
@@ -129,6 +130,7 @@ class FakeClient:
             api=api, region=region, max_send_rate=max_send_rate, max_24h_send=max_24h_send
         )
         self.meta = _Meta(service_model=_service_model(api), region_name=region)
+        self._lock = threading.Lock()
 
     # --- scripting --------------------------------------------------------------------------
 
@@ -175,6 +177,8 @@ class FakeClient:
     # --- the client surface ------------------------------------------------------------------
 
     def __getattr__(self, name: str) -> Callable[..., dict[str, Any]]:
+        if name.startswith("_"):  # never an operation; and _state may not exist yet
+            raise AttributeError(name)
         if name in _SEND_OPERATIONS[self.api] or name == _QUOTA_OPERATION[self.api]:
             return functools.partial(self._invoke, name)
         raise AttributeError(f"FakeClient({self.api!r}) has no operation {name!r}")
@@ -186,13 +190,16 @@ class FakeClient:
         if shape is not None:  # GetSendQuota takes no input at all
             # Raises botocore.exceptions.ParamValidationError, as boto3 does before sending.
             validate_parameters(params, shape)
-        try:
-            response = self._answer(operation, op_name, params)
-        except ClientError as err:
-            state.calls.append(RecordedCall(operation=operation, params=params, error=err))
-            raise
-        state.calls.append(RecordedCall(operation=operation, params=params, response=response))
-        return response
+        # One call at a time, so a sender running calls on several threads sees a consistent
+        # script and quota.
+        with self._lock:
+            try:
+                response = self._answer(operation, op_name, params)
+            except ClientError as err:
+                state.calls.append(RecordedCall(operation=operation, params=params, error=err))
+                raise
+            state.calls.append(RecordedCall(operation=operation, params=params, response=response))
+            return response
 
     def _answer(self, operation: str, op_name: str, params: Mapping[str, Any]) -> dict[str, Any]:
         state = self._state

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import Generator
 from typing import Any
@@ -12,6 +13,7 @@ from botocore.exceptions import ClientError
 from seskit.bulk import (
     Action,
     Call,
+    Calls,
     Progress,
     ProgressBar,
     SendOptions,
@@ -610,3 +612,151 @@ def test_builder_batches_go_straight_to_send_many() -> None:
     summary = make_sender(fake, FakeTime(), rate=-1).send_many(payloads)
     assert [len(c.params["BulkEmailEntries"]) for c in fake.calls] == [50, 20]
     assert summary.sent == 70
+
+
+# --- concurrency ---------------------------------------------------------------------------
+
+
+def _drive_batches(steps: Generator[Action, object, Any], answer: Any) -> tuple[list[Action], Any]:
+    """Run engine steps, answering each Call (or each call of a Calls) with ``answer(call)``."""
+    actions: list[Action] = []
+    reply: object = None
+    try:
+        while True:
+            action = steps.send(reply)
+            actions.append(action)
+            if isinstance(action, Call):
+                reply = answer(action)
+            elif isinstance(action, Calls):
+                reply = tuple(answer(c) for c in action.calls)
+            else:
+                reply = None
+    except StopIteration as done:
+        return actions, done.value
+
+
+def _ok(call: Call) -> dict[str, Any]:
+    return {"MessageId": "m-" + call.params["Destination"]["ToAddresses"][0]}
+
+
+def test_concurrency_groups_calls_without_changing_the_pace() -> None:
+    now = [0.0]
+
+    def clock() -> float:
+        return now[0]
+
+    steps = run_steps(
+        "v2",
+        [simple(f"u{i}@x.com") for i in range(30)],
+        options=SendOptions(max_send_rate=10.0, safety=1.0, concurrency=4),
+        clock=clock,
+    )
+    actions: list[Action] = []
+    reply: object = None
+    try:
+        while True:
+            action = steps.send(reply)
+            actions.append(action)
+            if isinstance(action, Sleep):
+                now[0] += action.seconds
+            reply = tuple(_ok(c) for c in action.calls) if isinstance(action, Calls) else None
+    except StopIteration as done:
+        summary = done.value
+    groups = [len(a.calls) for a in actions if isinstance(a, Calls)]
+    assert groups == [4] * 7 + [2]
+    assert summary.sent == 30
+    # The same 10/s pace as one call at a time: burst of 10, then 20 more at 10/s.
+    assert now[0] == pytest.approx(2.0)
+
+
+def test_throttles_in_one_group_cost_one_pause_and_keep_their_order() -> None:
+    throttled = {"b@x.com", "c@x.com"}
+    seen: list[str] = []
+
+    def answer(call: Call) -> object:
+        to = call.params["Destination"]["ToAddresses"][0]
+        seen.append(to)
+        if to in throttled:
+            throttled.discard(to)
+            return ClientError(
+                {
+                    "Error": {
+                        "Code": "TooManyRequestsException",
+                        "Message": "Maximum sending rate exceeded.",
+                    },
+                    "ResponseMetadata": {"HTTPStatusCode": 429, "RequestId": "r"},
+                },
+                "SendEmail",
+            )
+        return _ok(call)
+
+    steps = run_steps(
+        "v2",
+        [simple(t) for t in ["a@x.com", "b@x.com", "c@x.com", "d@x.com"]],
+        options=SendOptions(max_send_rate=-1, concurrency=4, throttle_pause=3.0),
+        clock=lambda: 0.0,
+    )
+    actions, summary = _drive_batches(steps, answer)
+    assert [a for a in actions if isinstance(a, Sleep)] == [Sleep(seconds=3.0)]
+    assert seen == ["a@x.com", "b@x.com", "c@x.com", "d@x.com", "b@x.com", "c@x.com"]
+    assert summary.throttled == 2
+    assert summary.sent == 4
+
+
+def test_a_stop_inside_a_group_still_records_the_calls_that_were_made() -> None:
+    def answer(call: Call) -> object:
+        if call.params["Destination"]["ToAddresses"][0] == "b@x.com":
+            return ClientError(
+                {
+                    "Error": {
+                        "Code": "LimitExceededException",
+                        "Message": "Daily message quota exceeded.",
+                    },
+                    "ResponseMetadata": {"HTTPStatusCode": 400, "RequestId": "r"},
+                },
+                "SendEmail",
+            )
+        return _ok(call)
+
+    steps = run_steps(
+        "v2",
+        [simple(t) for t in ["a@x.com", "b@x.com", "c@x.com", "d@x.com", "e@x.com"]],
+        options=SendOptions(max_send_rate=-1, concurrency=3),
+        clock=lambda: 0.0,
+    )
+    actions, summary = _drive_batches(steps, answer)
+    assert sum(isinstance(a, Calls) for a in actions) == 1
+    assert [r.status for r in summary.results] == ["sent", "unsent", "sent", "unsent", "unsent"]
+    assert isinstance(summary.stopped_by, DailyQuotaExceededError)
+
+
+def test_concurrent_sync_and_async_senders_match_the_sequential_one() -> None:
+    from seskit.aio import AsyncSender
+
+    payloads = [simple(f"u{i}@x.com") for i in range(9)] + [simple("bad@x.com"), bulk(70)]
+
+    def run_sync(concurrency: int) -> Any:
+        fake = FakeClient("v2")
+        fake.reject("bad@x.com")
+        options = SendOptions(max_send_rate=-1, concurrency=concurrency)
+        return Sender(fake, options=options, progress_bar=False).send_many(payloads), fake
+
+    async def run_async() -> Any:
+        fake = AsyncFakeClient("v2")
+        fake.reject("bad@x.com")
+        options = SendOptions(max_send_rate=-1, concurrency=4)
+        return await AsyncSender(fake, options=options, progress_bar=False).send_many(payloads)
+
+    def shape(summary: Any) -> list[tuple[Any, ...]]:
+        return [(r.index, r.status, r.recipients, type(r.error)) for r in summary.results]
+
+    sequential, _ = run_sync(1)
+    threaded, fake = run_sync(4)
+    assert shape(threaded) == shape(sequential)
+    assert len(fake.calls) == 9 + 1 + 2
+    assert shape(asyncio.run(run_async())) == shape(sequential)
+
+
+def test_concurrency_below_one_is_refused() -> None:
+    with pytest.raises(ValueError, match="concurrency: must be at least 1"):
+        SendOptions(concurrency=0)
