@@ -426,12 +426,19 @@ def check_attachment(
             f"file names must be 1-{MAX_ATTACHMENT_FILENAME_LENGTH} characters "
             f"(got {len(filename)})",
         )
-    if _CONTROL_CHAR_RE.search(filename) is not None or "/" in filename or "\\" in filename:
+    if (
+        _CONTROL_CHAR_RE.search(filename) is not None
+        or "/" in filename
+        or "\\" in filename
+        or filename != filename.strip()
+    ):
+        # Outer whitespace does not survive MIME parameter parsing, so the name would change.
         _fail(
             AttachmentError,
             f"{field}.filename",
             "attachment-filename",
-            f"file names may not contain control characters or path separators (got {filename!r})",
+            "file names may not contain control characters or path separators, nor start or "
+            f"end with whitespace (got {filename!r})",
         )
     _, dot, extension = filename.rpartition(".")
     if dot and extension.lower() in BLOCKED_ATTACHMENT_EXTENSIONS:

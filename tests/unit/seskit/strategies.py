@@ -42,7 +42,7 @@ headers = st.lists(
     max_size=5,
 )
 filenames = st.tuples(
-    _LINE.filter(lambda s: "/" not in s and "\\" not in s and "." not in s),
+    _LINE.filter(lambda s: "/" not in s and "\\" not in s and "." not in s and s == s.strip()),
     st.sampled_from(["pdf", "png", "txt", "csv", "bin"]),
 ).map(".".join)
 attachments = st.lists(

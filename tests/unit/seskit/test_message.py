@@ -196,6 +196,7 @@ def test_attachment_from_path_reads_the_file(tmp_path: Path) -> None:
         ({"filename": "x" * 256}, "attachment.filename", "attachment-filename"),
         ({"filename": "a/b.txt"}, "attachment.filename", "attachment-filename"),
         ({"filename": "tab\there.txt"}, "attachment.filename", "attachment-filename"),
+        ({"filename": " lead.txt"}, "attachment.filename", "attachment-filename"),
         ({"filename": "setup.EXE"}, "attachment.filename", "attachment-type"),
         ({"filename": "x.js"}, "attachment.filename", "attachment-type"),
         ({"content_type": "text"}, "attachment.content_type", "attachment-content-type"),

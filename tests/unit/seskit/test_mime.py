@@ -50,7 +50,7 @@ def test_raw_message_parses_back_to_the_same_email(sent: Email) -> None:
     assert got["Subject"] == sent.subject
     for custom in sent.headers:
         # RFC 5322 unstructured values lose outer whitespace when read back (as in any parser).
-        assert custom.value.strip() in [str(v) for v in got.get_all(custom.name, [])]
+        assert custom.value.strip() in [str(v).strip() for v in got.get_all(custom.name, [])]
     body_parts = [
         p for p in got.walk() if not p.is_multipart() and p.get_content_disposition() is None
     ]
