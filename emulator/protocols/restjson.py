@@ -164,7 +164,7 @@ class Router:
             path=path,
             query={name: members[name] for name in route.query},
             body=tuple(
-                m for m in members.values() if m.location is None and m.name not in route.query
+                m for m in members.values() if m.location != "uri" and m.name not in route.query
             ),
         )
 
