@@ -125,7 +125,7 @@ V1_WITH_INPUT = sorted(n for n, op in V1.operations.items() if op.input is not N
 V2_WITH_INPUT = sorted(n for n, op in V2.operations.items() if op.input is not None)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data(), name=st.sampled_from(V1_WITH_INPUT))
 def test_query_parser_recovers_what_botocore_serializes(data: st.DataObject, name: str) -> None:
     operation = V1.operations[name]
@@ -140,7 +140,7 @@ def test_query_parser_recovers_what_botocore_serializes(data: st.DataObject, nam
     assert normalize(parsed) == normalize(params)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data(), name=st.sampled_from(V2_WITH_INPUT))
 def test_restjson_parser_recovers_what_botocore_serializes(data: st.DataObject, name: str) -> None:
     operation = V2.operations[name]
@@ -164,7 +164,7 @@ V1_WITH_OUTPUT = sorted(n for n, op in V1.operations.items() if op.output is not
 V2_WITH_OUTPUT = sorted(n for n, op in V2.operations.items() if op.output is not None)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data(), name=st.sampled_from(V1_WITH_OUTPUT))
 def test_botocore_parses_our_query_responses(data: st.DataObject, name: str) -> None:
     operation = V1.operations[name]
@@ -179,7 +179,7 @@ def test_botocore_parses_our_query_responses(data: st.DataObject, name: str) -> 
     assert normalize(parsed) == normalize(output)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data(), name=st.sampled_from(V2_WITH_OUTPUT))
 def test_botocore_parses_our_restjson_responses(data: st.DataObject, name: str) -> None:
     operation = V2.operations[name]

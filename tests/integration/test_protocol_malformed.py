@@ -1,0 +1,273 @@
+"""Malformed requests over raw HTTP get AWS-shaped 4xx errors: never a 500, hang or traceback."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+from xml.etree import ElementTree
+
+import pytest
+
+from emulator.server import EmulatorServer
+from emulator.ses import v1_ops, v2_ops
+from emulator.ses.context import Params, RequestContext
+
+NS = "{http://ses.amazonaws.com/doc/2010-12-01/}"
+FORM = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+JSON = {"Content-Type": "application/json"}
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+    def xml_error(self) -> tuple[str, str, str]:
+        """(Type, Code, Message) of a v1 ErrorResponse, checking its shape on the way."""
+        assert self.headers["Content-Type"] == "text/xml"
+        root = ElementTree.fromstring(self.body)
+        assert root.tag == f"{NS}ErrorResponse"
+        request_id = root.findtext(f"{NS}RequestId")
+        assert request_id == self.headers["x-amzn-RequestId"]
+        return (
+            root.findtext(f"{NS}Error/{NS}Type") or "",
+            root.findtext(f"{NS}Error/{NS}Code") or "",
+            root.findtext(f"{NS}Error/{NS}Message") or "",
+        )
+
+    def json_error(self) -> tuple[str, str]:
+        """(x-amzn-ErrorType, message) of a v2 error, checking its shape on the way."""
+        assert self.headers["Content-Type"] == "application/json"
+        assert self.headers["x-amzn-RequestId"]
+        document = json.loads(self.body)
+        assert list(document) == ["message"]
+        return self.headers["x-amzn-ErrorType"], document["message"]
+
+
+def send(
+    server: EmulatorServer,
+    method: str,
+    target: str,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+) -> Reply:
+    url = urlsplit(server.endpoint_url)
+    connection = http.client.HTTPConnection(url.hostname or "", url.port, timeout=10)
+    try:
+        connection.request(method, target, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return Reply(response.status, response.headers, response.read())
+    finally:
+        connection.close()
+
+
+@pytest.fixture
+def server(emulator: EmulatorServer, caplog: pytest.LogCaptureFixture) -> Iterator[EmulatorServer]:
+    caplog.set_level(logging.ERROR, logger="emulator")
+    yield emulator
+    # A traceback logged by the emulator is a bug signal; none of these requests may cause one.
+    assert [r for r in caplog.records if r.name == "emulator"] == []
+
+
+def test_json_body_on_the_v1_endpoint_is_missing_action(server: EmulatorServer) -> None:
+    reply = send(server, "POST", "/", b'{"Action": "SendEmail"}', JSON)
+    assert reply.status == 400
+    assert reply.xml_error() == (
+        "Sender",
+        "MissingAction",
+        "The request must contain the parameter Action.",
+    )
+
+
+def test_unknown_action_is_invalid_action(server: EmulatorServer) -> None:
+    reply = send(server, "POST", "/", b"Action=Nope&Version=2010-12-01", FORM)
+    assert reply.status == 400
+    assert reply.xml_error() == (
+        "Sender",
+        "InvalidAction",
+        "Could not find operation Nope for version 2010-12-01",
+    )
+
+
+def test_bad_base64_raw_message_is_invalid_parameter_value(server: EmulatorServer) -> None:
+    reply = send(server, "POST", "/", b"Action=SendRawEmail&RawMessage.Data=%%%", FORM)
+    assert reply.status == 400
+    assert reply.xml_error() == (
+        "Sender",
+        "InvalidParameterValue",
+        "Invalid value for parameter RawMessage.Data: not valid base64",
+    )
+
+
+def test_wrong_type_in_a_form_field_is_invalid_parameter_value(server: EmulatorServer) -> None:
+    reply = send(server, "POST", "/", b"Action=ListIdentities&MaxItems=lots", FORM)
+    assert reply.status == 400
+    assert reply.xml_error()[1:] == (
+        "InvalidParameterValue",
+        "Invalid value for parameter MaxItems: 'lots' is not an integer",
+    )
+
+
+def test_missing_required_form_field_is_missing_parameter(server: EmulatorServer) -> None:
+    reply = send(server, "POST", "/", b"Action=GetTemplate&Version=2010-12-01", FORM)
+    assert reply.status == 400
+    assert reply.xml_error()[1:] == (
+        "MissingParameter",
+        "The request must contain the parameter TemplateName",
+    )
+
+
+def test_oversized_v1_member_is_validation_error(server: EmulatorServer) -> None:
+    body = b"Action=DeleteIdentityPolicy&Identity=example.com&PolicyName=" + b"p" * 65
+    reply = send(server, "POST", "/", body, FORM)
+    assert reply.status == 400
+    assert reply.xml_error()[1:] == (
+        "ValidationError",
+        f"1 validation error detected: Value '{'p' * 65}' at 'policyName' failed to satisfy "
+        "constraint: Member must have length less than or equal to 64",
+    )
+
+
+def test_non_utf8_form_is_invalid_parameter_value(server: EmulatorServer) -> None:
+    reply = send(server, "POST", "/", b"Action=ListIdentities&X=%ff", FORM)
+    assert reply.status == 400
+    assert reply.xml_error()[1:] == (
+        "InvalidParameterValue",
+        "The request is not UTF-8 form data.",
+    )
+
+
+def test_invalid_json_is_bad_request(server: EmulatorServer) -> None:
+    reply = send(server, "POST", "/v2/email/outbound-emails", b'{"Content": ', JSON)
+    assert reply.status == 400
+    code, message = reply.json_error()
+    assert code == "BadRequestException"
+    assert (
+        message
+        == "Could not parse request body into json: Expecting value: line 1 column 13 (char 12)"
+    )
+
+
+def test_wrong_json_type_is_bad_request_naming_the_member(server: EmulatorServer) -> None:
+    body = b'{"Content": {"Simple": {"Subject": {"Data": 1}}}}'
+    reply = send(server, "POST", "/v2/email/outbound-emails", body, JSON)
+    assert reply.status == 400
+    assert reply.json_error() == (
+        "BadRequestException",
+        "Invalid value at 'content.simple.subject.data': expected a string, got a number.",
+    )
+
+
+def test_bad_base64_in_json_is_bad_request(server: EmulatorServer) -> None:
+    body = b'{"Content": {"Raw": {"Data": "not base64!"}}}'
+    reply = send(server, "POST", "/v2/email/outbound-emails", body, JSON)
+    assert reply.status == 400
+    assert reply.json_error() == (
+        "BadRequestException",
+        "Invalid value at 'content.raw.data': expected a base64 string.",
+    )
+
+
+def test_too_many_headers_is_bad_request_in_coral_form(server: EmulatorServer) -> None:
+    headers = [{"Name": f"X-H{i}", "Value": "v"} for i in range(16)]
+    simple = {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "t"}}, "Headers": headers}
+    body = json.dumps({"Content": {"Simple": simple}}).encode()
+    reply = send(server, "POST", "/v2/email/outbound-emails", body, JSON)
+    assert reply.status == 400
+    code, message = reply.json_error()
+    assert code == "BadRequestException"
+    assert message.startswith("1 validation error detected: Value '[{")
+    assert message.endswith(
+        "at 'content.simple.headers' failed to satisfy constraint: Member must have length less "
+        "than or equal to 15"
+    )
+
+
+def test_unknown_paths_are_json_404(server: EmulatorServer) -> None:
+    for target in ("/nothing", "/v2/email/nothing", "/v2/other"):
+        reply = send(server, "GET", target)
+        assert reply.status == 404
+        assert reply.json_error() == (
+            "UnknownOperationException",
+            f"No operation matches the request path {target}.",
+        )
+
+
+def test_wrong_method_on_a_v2_path_is_405(server: EmulatorServer) -> None:
+    reply = send(server, "PATCH", "/v2/email/templates")
+    assert reply.status == 405
+    assert reply.json_error() == (
+        "MethodNotAllowedException",
+        "The method PATCH is not allowed on /v2/email/templates (allowed: GET, POST).",
+    )
+
+
+def test_percent_2f_in_a_path_segment_stays_in_the_parameter(
+    server: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[Params] = []
+
+    def probe(context: RequestContext, params: Params) -> Params:
+        seen.append(params)
+        return {}
+
+    monkeypatch.setitem(v2_ops.HANDLERS, "DeleteEmailIdentity", probe)
+    reply = send(server, "DELETE", "/v2/email/identities/a%2Fb%2Bc%40example.com")
+    assert (reply.status, reply.body) == (200, b"{}")
+    assert seen == [{"EmailIdentity": "a/b+c@example.com"}]
+
+
+def test_body_over_the_limit_is_413_in_each_api_shape() -> None:
+    with EmulatorServer(max_request_bytes=1000) as small:
+        big = b"Action=ListIdentities&Pad=" + b"x" * 2000
+        reply = send(small, "POST", "/", big, FORM)
+        assert reply.status == 413
+        assert reply.xml_error() == (
+            "Sender",
+            "RequestEntityTooLarge",
+            "The request body exceeds the emulator's limit of 1000 bytes.",
+        )
+        reply = send(small, "POST", "/v2/email/outbound-emails", b"{" + b" " * 2000 + b"}", JSON)
+        assert reply.status == 413
+        assert reply.json_error()[0] == "RequestEntityTooLarge"
+
+
+def test_chunked_body_over_the_limit_is_413(server: EmulatorServer) -> None:
+    with EmulatorServer(max_request_bytes=1000) as small:
+        url = urlsplit(small.endpoint_url)
+        connection = http.client.HTTPConnection(url.hostname or "", url.port, timeout=10)
+        chunks = iter([b"Action=ListIdentities&Pad=", b"x" * 3000])
+        connection.request("POST", "/", body=chunks, headers=FORM, encode_chunked=True)
+        response = connection.getresponse()
+        reply = Reply(response.status, response.headers, response.read())
+        connection.close()
+    assert reply.status == 413
+    assert reply.xml_error()[1] == "RequestEntityTooLarge"
+
+
+def test_handler_bug_is_a_logged_internal_failure_500(
+    emulator: EmulatorServer,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken(context: RequestContext, params: Params) -> Any:
+        raise RuntimeError("handler bug")
+
+    monkeypatch.setitem(v1_ops.HANDLERS, "ListIdentities", broken)
+    monkeypatch.setitem(v2_ops.HANDLERS, "ListEmailTemplates", broken)
+    with caplog.at_level(logging.ERROR, logger="emulator"):
+        v1 = send(emulator, "POST", "/", b"Action=ListIdentities", FORM)
+        v2 = send(emulator, "GET", "/v2/email/templates")
+    assert v1.status == 500
+    assert v1.xml_error() == ("Receiver", "InternalFailure", "An internal error occurred.")
+    assert v2.status == 500
+    assert v2.json_error() == ("InternalServiceErrorException", "An internal error occurred.")
+    logged = [r for r in caplog.records if r.name == "emulator"]
+    assert len(logged) == 2
+    assert all(r.exc_info and r.exc_info[0] is RuntimeError for r in logged)
