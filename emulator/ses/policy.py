@@ -261,10 +261,33 @@ def _size_error(check: Check, size: int) -> SesError | None:
     return None
 
 
+# Headers SES writes itself on a message it builds (simple and templated sends).
+_WRITTEN_HEADERS: Final = frozenset(
+    {"from", "subject", "message-id", "date", "mime-version", "content-type"}
+    | {"content-transfer-encoding"}
+)
+
+
+def _check_custom_headers(check: Check, draft: Draft) -> None:
+    # A v2 custom header may not repeat a single-occurrence header, SES's own included:
+    # "Duplicate header 'X'." as for raw messages [I].
+    seen = set(_WRITTEN_HEADERS)
+    for present, name in ((draft.to, "to"), (draft.cc, "cc"), (check.request.reply_to, "reply-to")):
+        if present:
+            seen.add(name)
+    for name, _ in draft.headers:
+        key = name.lower()
+        if key in SINGLE_OCCURRENCE_HEADERS or key in _WRITTEN_HEADERS:
+            if key in seen:
+                raise errors.bad_request(f"Duplicate header '{name}'.")
+            seen.add(key)
+
+
 def _build_mime(
     check: Check, draft: Draft, subject: str | None, text: str | None, html: str | None
 ) -> bytes:
     request = check.request
+    _check_custom_headers(check, draft)
     try:
         return mime.build_message(
             from_=check.source or "",
@@ -279,14 +302,8 @@ def _build_mime(
             headers=draft.headers,
             attachments=request.attachments,
         )
-    except ValueError as exc:
-        # The email package refuses a second single-occurrence header (a v2 custom header
-        # named like one SES writes) and 7bit attachments that are not 7-bit.
-        text_ = str(exc)
-        for name, _ in draft.headers:
-            if f" {name} headers" in text_:
-                raise errors.bad_request(f"Duplicate header '{name}'.") from exc
-        raise errors.bad_request(f"Invalid message content: {text_}.") from exc
+    except ValueError as exc:  # a SEVEN_BIT attachment that is not 7-bit [I]
+        raise errors.bad_request(f"Invalid attachment: {exc}.") from exc
 
 
 # -- the checks, in SES's order ------------------------------------------------------------

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import re
 
 import pytest
 
 from emulator.config import Settings
-from emulator.ses import sending
+from emulator.ses import mime, sending
 from emulator.ses.context import RequestContext
 from emulator.ses.errors import SesError
 from emulator.ses.state import Backend, ConfigurationSet, Identity, SuppressedDestination, Template
@@ -252,4 +254,72 @@ def test_send_request_validates_its_shape() -> None:
             operation="SendTemplatedEmail",
             kind="template",
             destination=sending.Destination(),
+        )
+
+
+def test_built_mime_is_7bit_and_decodes_back_exactly() -> None:
+    attachments = [
+        mime.Attachment(content=bytes(range(256)), filename="all.bin"),
+        mime.Attachment(
+            content="qp é".encode(),
+            filename="ü.txt",
+            content_type="text/plain",
+            transfer_encoding="QUOTED_PRINTABLE",
+        ),
+        mime.Attachment(
+            content=b"logo",
+            filename="logo.png",
+            content_type="image/png",
+            disposition="INLINE",
+            content_id="logo",
+        ),
+    ]
+    raw = mime.build_message(
+        from_="Jörg <j@x.com>",
+        to=["Ånna <a@x.com>", "b@x.com"],
+        cc=[],
+        reply_to=[],
+        subject="Grüße ✓",
+        text="héllo",
+        html="<p>hi</p>",
+        message_id="<m@x>",
+        date=mime.date_header(T0),
+        attachments=attachments,
+    )
+    assert raw.isascii()
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert all(not part.defects for part in msg.walk())
+    assert (str(msg["Subject"]), str(msg["From"])) == ("Grüße ✓", "Jörg <j@x.com>")
+    types = [part.get_content_type() for part in msg.walk()]
+    assert types[:5] == [
+        "multipart/mixed",
+        "multipart/related",
+        "multipart/alternative",
+        "text/plain",
+        "text/html",
+    ]
+    payloads = {
+        part.get_filename(): part.get_payload(decode=True)
+        for part in msg.walk()
+        if part.get_filename()
+    }
+    assert payloads == {"all.bin": bytes(range(256)), "ü.txt": "qp é".encode(), "logo.png": b"logo"}
+    assert parse_parts(raw).text == "héllo\r\n"
+
+
+def test_seven_bit_attachment_must_be_7bit() -> None:
+    with pytest.raises(ValueError, match="not 7-bit"):
+        mime.build_message(
+            from_="j@x.com",
+            to=["a@x.com"],
+            cc=[],
+            reply_to=[],
+            subject="s",
+            text="t",
+            html=None,
+            message_id="<m@x>",
+            date="d",
+            attachments=[
+                mime.Attachment(content="é".encode(), filename="x", transfer_encoding="SEVEN_BIT")
+            ],
         )
