@@ -8,6 +8,8 @@ action and receive its outcome (the httpx "sans-I/O" trick):
 
 - `Call` — make this client call; the driver sends back the response dict, or the botocore
   exception it raised (one of `~seskit.classify.CLASSIFIABLE_ERRORS`);
+- `Calls` — make these calls concurrently (only when ``SendOptions.concurrency`` > 1); the
+  driver sends back a tuple of outcomes in the same order;
 - `Sleep` — wait this many seconds; the driver sends back None;
 - `Progress` — report how far the run is; the driver passes it to the progress callbacks.
 
@@ -778,7 +780,7 @@ class SenderBase:
         progress_bar: bool | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.client = client
+        self.client: Any = client  # the boto3/aiobotocore client, whose methods are dynamic
         self.api: Api = client_api(client)
         self.options = options if options is not None else SendOptions()
         self._report = reporter(on_progress, progress_bar)

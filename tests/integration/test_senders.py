@@ -268,3 +268,21 @@ async def test_async_send_returns_the_emulators_message_id(
     result = await AsyncSender(aio_sesv2, progress_bar=False).send(v2_email(0))
     assert result.message_id.endswith("-000000")
     assert result.request_id
+
+
+async def test_async_sender_open_creates_and_closes_its_own_client(
+    emulator: EmulatorServer, sesv2_ready: Any
+) -> None:
+    async with AsyncSender.open(
+        "v2",
+        endpoint_url=emulator.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="AKIDEXAMPLE",
+        aws_secret_access_key="secret",
+        options=SendOptions(max_send_rate=-1),
+        progress_bar=False,
+    ) as sender:
+        assert sender.client.meta.config.retries == {"mode": "standard", "total_max_attempts": 3}
+        summary = await sender.send_many([v2_email(0), v2_email(1)])
+    assert summary.sent == 2
+    assert sesv2_ready.get_account()["SendQuota"]["SentLast24Hours"] == 2.0

@@ -760,3 +760,21 @@ def test_concurrent_sync_and_async_senders_match_the_sequential_one() -> None:
 def test_concurrency_below_one_is_refused() -> None:
     with pytest.raises(ValueError, match="concurrency: must be at least 1"):
         SendOptions(concurrency=0)
+
+
+def test_default_client_uses_standard_retries_and_merges_a_config() -> None:
+    from botocore.config import Config
+
+    from seskit.sender import default_client
+
+    client = default_client(
+        "v1",
+        region_name="eu-west-1",
+        endpoint_url="http://127.0.0.1:1",
+        aws_access_key_id="AKIDEXAMPLE",
+        aws_secret_access_key="secret",
+        config=Config(connect_timeout=2),
+    )
+    assert client_api(client) == "v1"
+    assert client.meta.config.retries == {"mode": "standard", "total_max_attempts": 3}
+    assert client.meta.config.connect_timeout == 2
