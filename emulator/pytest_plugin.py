@@ -78,6 +78,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Check the options up front, so a typo is a usage error before any test runs.
+    _server_overrides(config)
+
+
 def _server_overrides(config: pytest.Config) -> dict[str, Any]:
     """Settings overrides from the command line, else the ini file, else none."""
     overrides: dict[str, Any] = {}
