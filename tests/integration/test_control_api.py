@@ -378,3 +378,11 @@ def test_virtual_clock_and_account_limits_drive_throttling_over_http(
     call(emulator, "POST", "/_emulator/clock", {"advance": 0.5})
     send()
     assert call(emulator, "GET", "/_emulator/account")[2]["sent_last_24h"] == 2
+
+
+def test_client_sends_the_control_token_when_the_api_is_guarded() -> None:
+    with EmulatorServer(control_token="s3cret") as guarded:
+        with pytest.raises(EmulatorError) as exc:
+            EmulatorClient(guarded.endpoint_url).health()
+        assert exc.value.status == 401
+        assert EmulatorClient(guarded.endpoint_url, token="s3cret").health().status == "ok"
