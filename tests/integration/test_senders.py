@@ -286,3 +286,35 @@ async def test_async_sender_open_creates_and_closes_its_own_client(
         summary = await sender.send_many([v2_email(0), v2_email(1)])
     assert summary.sent == 2
     assert sesv2_ready.get_account()["SendQuota"]["SentLast24Hours"] == 2.0
+
+
+def test_v1_bulk_templated_send_is_split_and_reported_per_destination(
+    emulator: EmulatorServer, make_client: ClientFactory
+) -> None:
+    ses = make_client("ses")
+    ses.verify_email_identity(EmailAddress=SENDER)
+    ses.create_template(
+        Template={"TemplateName": "Welcome", "SubjectPart": "Hi {{name}}", "TextPart": "Hello"}
+    )
+    payload = {
+        "Source": SENDER,
+        "Template": "Welcome",
+        "DefaultTemplateData": '{"name":"you"}',
+        "Destinations": [
+            {"Destination": {"ToAddresses": [f"d{i}@example.net", f"e{i}@example.net"]}}
+            for i in range(60)
+        ],
+    }
+    summary = Sender(ses, options=SendOptions(max_send_rate=-1), progress_bar=False).send_many(
+        [payload, {**payload, "Template": "Missing", "Destinations": payload["Destinations"][:2]}]
+    )
+    assert (summary.sent, summary.rejected) == (60, 2)
+    assert summary.recipients_sent == 120
+    assert all(r.message_id for r in summary.results[:60])
+    missing = summary.results[60].error
+    assert isinstance(missing, TemplateNotFoundError)
+    assert (missing.code, missing.message) == (
+        "TemplateDoesNotExist",
+        "Template Missing does not exist.",
+    )
+    assert ses.get_send_quota()["SentLast24Hours"] == 120.0

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from seskit.bulk import (
     Action,
@@ -778,3 +780,66 @@ def test_default_client_uses_standard_retries_and_merges_a_config() -> None:
     assert client_api(client) == "v1"
     assert client.meta.config.retries == {"mode": "standard", "total_max_attempts": 3}
     assert client.meta.config.connect_timeout == 2
+
+
+# --- properties of whole runs ---------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    kinds=st.lists(
+        st.tuples(st.sampled_from(["single", "bulk"]), st.integers(min_value=1, max_value=70)),
+        min_size=1,
+        max_size=8,
+    ),
+    rejected=st.sets(st.integers(min_value=0, max_value=80), max_size=10),
+    throttles=st.integers(min_value=0, max_value=3),
+    daily=st.one_of(st.just(-1.0), st.floats(min_value=1.0, max_value=300.0)),
+    concurrency=st.integers(min_value=1, max_value=4),
+)
+def test_every_item_gets_exactly_one_consistent_outcome(
+    kinds: list[tuple[str, int]],
+    rejected: set[int],
+    throttles: int,
+    daily: float,
+    concurrency: int,
+) -> None:
+    payloads: list[dict[str, Any]] = []
+    counter = 0
+    for kind, size in kinds:
+        if kind == "single":
+            payloads.append(simple(*[f"u{counter + j}@x.com" for j in range(min(size, 50))]))
+            counter += min(size, 50)
+        else:
+            payload = bulk(size)
+            for i, entry in enumerate(payload["BulkEmailEntries"]):
+                entry["Destination"]["ToAddresses"] = [f"u{counter + i}@x.com"]
+            payloads.append(payload)
+            counter += size
+    fake = FakeClient("v2", max_24h_send=daily)
+    for n in rejected:
+        fake.reject(f"u{n}@x.com")
+    fake.throttle(times=throttles)
+    t = FakeTime()
+    summary = Sender(
+        fake,
+        options=SendOptions(max_send_rate=25.0, concurrency=concurrency, throttle_pause=0.5),
+        progress_bar=False,
+        clock=t.clock,
+        sleep=t.sleep,
+    ).send_many(payloads)
+
+    expected_items = sum(1 if k == "single" else n for k, n in kinds)
+    assert [r.index for r in summary.results] == list(range(expected_items))
+    assert summary.sent + summary.rejected + summary.unsent == expected_items
+    # What the run says was sent is exactly what the fake accepted.
+    assert summary.recipients_sent == fake.sent_recipients
+    assert all(r.message_id for r in summary.results if r.status == "sent")
+    assert all(r.error is not None for r in summary.results if r.status == "rejected")
+    assert summary.throttled == throttles
+    if summary.stopped_by is None:
+        assert summary.unsent == 0
+    else:
+        assert isinstance(summary.stopped_by, DailyQuotaExceededError)
+    # Never faster than the paced rate allows (burst of 25 at safety 1.0 x 0.95 = 23.75).
+    assert summary.recipients_sent <= 23.75 + 23.75 * t.now + 50
