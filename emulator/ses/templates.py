@@ -160,13 +160,18 @@ class _Program:
     partials: dict[str, list[_Node]]
 
 
-def _split_params(expression: str) -> list[str]:
-    if "(" in expression or "=" in expression.replace("==", "") or "|" in expression:
-        raise _TemplateSyntaxError(
-            f"unsupported expression {{{{{expression}}}}}: subexpressions, hash arguments "
-            "and block parameters are not supported"
-        )
-    return _PARAM_RE.findall(expression)
+def _split_params(expression: str, *, tag: str) -> list[str]:
+    """The space-separated parameters of a tag (``tag`` is its whole text, for messages)."""
+    params: list[str] = _PARAM_RE.findall(expression)
+    if "".join(params) != "".join(expression.split()):
+        raise _TemplateSyntaxError(f"malformed expression {{{{{tag}}}}}")
+    for param in params:
+        if param[:1] not in "\"'" and any(c in param for c in "()=|"):
+            raise _TemplateSyntaxError(
+                f"unsupported expression {{{{{tag}}}}}: subexpressions, hash "
+                "arguments and block parameters are not supported"
+            )
+    return params
 
 
 def _classify(body: str, lstrip: bool, rstrip: bool) -> _Tag:
@@ -177,7 +182,7 @@ def _classify(body: str, lstrip: bool, rstrip: bool) -> _Tag:
     if first == "!":
         return _Tag("comment", lstrip=lstrip, rstrip=rstrip)
     if text.startswith("#*inline"):
-        names = _split_params(text[len("#*inline") :])
+        names = _split_params(text[len("#*inline") :], tag=text)
         if len(names) != 1 or names[0][:1] not in "\"'":
             raise _TemplateSyntaxError("#*inline needs one quoted partial name")
         return _Tag("inline", names[0][1:-1], lstrip=lstrip, rstrip=rstrip)
@@ -186,7 +191,7 @@ def _classify(body: str, lstrip: bool, rstrip: bool) -> _Tag:
     if first == "^" and not rest:
         return _Tag("else", lstrip=lstrip, rstrip=rstrip)
     if first in "#^/>&":
-        params = _split_params(rest)
+        params = _split_params(rest, tag=text)
         if not params:
             raise _TemplateSyntaxError(f"missing name in {{{{{text}}}}}")
         kind = {
@@ -197,7 +202,7 @@ def _classify(body: str, lstrip: bool, rstrip: bool) -> _Tag:
             "&": "raw",
         }[first]
         return _Tag(kind, params[0], params[1:], lstrip, rstrip)
-    params = _split_params(text)
+    params = _split_params(text, tag=text)
     if params[0] == "else":
         chained = params[1:]
         return _Tag("else", chained[0] if chained else "", chained[1:], lstrip, rstrip)
@@ -380,7 +385,7 @@ def _literal(param: str) -> Any:
 
 def _resolve(path: str, scope: _Scope) -> Any:
     """The value of a path expression, or `_MISSING`."""
-    if (value := _literal(path)) is not _MISSING or path in ("null", "undefined"):
+    if (value := _literal(path)) is not _MISSING:
         return value
     depth = 0
     rest = path

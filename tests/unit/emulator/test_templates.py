@@ -343,3 +343,21 @@ def test_unsupported_or_broken_templates_are_invalid(source: str, message: str) 
         _text(source, DATA)
     assert caught.value.kind == "invalid-template"
     assert message in caught.value.message
+
+
+def test_quoted_parameters_may_contain_operator_characters() -> None:
+    assert _text('{{lookup o "x=y"}}', {"o": {"x=y": 7}}) == "7"
+    assert _text('{{#*inline "a(b)"}}X{{/inline}}{{> "a(b)"}}', {}) == "X"
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ('{{foo "unclosed}}', 'malformed expression {{foo "unclosed}}'),
+        ("{{#if x includeZero=true}}a{{/if}}", "unsupported expression {{#if x includeZero=true}}"),
+    ],
+)
+def test_invalid_expressions_are_named_in_the_message(source: str, message: str) -> None:
+    with pytest.raises(RenderingError) as caught:
+        _text(source, {"x": 1})
+    assert message in caught.value.message
