@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -88,3 +91,28 @@ def test_old_and_new_clients_see_the_same_state(sesv2: Any, old_sesv2: Any) -> N
     assert new_names == old_names == ["example.com"]
     assert old_sesv2.list_configuration_sets()["ConfigurationSets"] == ["cs-1"]
     assert sesv2.list_configuration_sets()["ConfigurationSets"] == ["cs-1"]
+
+
+def test_the_installed_aws_cli_reaches_the_same_state(sesv2: Any, emulator: EmulatorServer) -> None:
+    """The AWS CLI v1 on this machine bundles its own botocore (1.43.11 here: the GET routes)."""
+    aws = shutil.which("aws")
+    if aws is None:
+        pytest.skip("the AWS CLI is not installed")
+    sesv2.create_email_identity(EmailIdentity="cli.example")
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
+        "AWS_SECRET_ACCESS_KEY": "secret",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_MAX_ATTEMPTS": "1",
+    }
+    result = subprocess.run(
+        [aws, "--endpoint-url", emulator.endpoint_url, "sesv2", "list-email-identities"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=True,
+    )
+    names = [i["IdentityName"] for i in json.loads(result.stdout)["EmailIdentities"]]
+    assert names == ["cli.example"]
