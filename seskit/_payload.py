@@ -97,7 +97,7 @@ def refuse(email_field: str, what: str, builder: str, alternative: str) -> Unsup
 def check_simple_size(email: Email, *, limit: int, api: str) -> None:
     """Check the size SES's MIME assembly of a simple send will have, exactly when it matters."""
     chars = len(email.subject or "") + len(email.text or "") + len(email.html or "")
-    attached = sum(len(a.content) for a in email.attachments)
+    attached = sum([len(a.content) for a in email.attachments]) if email.attachments else 0
     bound = _BYTES_PER_CHAR_BOUND * chars + 2 * attached + _OVERHEAD_BOUND
     if bound > limit:
         rules.check_message_size(mime.encoded_size(email), limit=limit, api=api)

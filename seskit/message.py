@@ -146,21 +146,39 @@ AddressesInput: TypeAlias = AddressInput | Iterable[AddressInput]
 """One address or several."""
 
 
+# Parsed addresses by their text. Addresses are immutable and parsing is deterministic, so a
+# repeated sender or recipient is checked once; the cache is bounded by starting over when full.
+_PARSED: dict[str, Address] = {}
+_PARSED_MAX: Final = 4096
+
+
+def _parse(text: str, field: str) -> Address:
+    address = Address.parse(text, field=field)
+    if len(_PARSED) >= _PARSED_MAX:
+        _PARSED.clear()
+    _PARSED[text] = address
+    return address
+
+
 def _address(value: AddressInput, field: str) -> Address:
     if isinstance(value, Address):
         return value
     if isinstance(value, str):
-        return Address.parse(value, field=field)
+        return _PARSED.get(value) or _parse(value, field)
     raise TypeError(f"{field}: expected an Address or str, got {type(value).__name__}")
 
 
 def _addresses(value: AddressesInput, field: str) -> tuple[Address, ...]:
-    if isinstance(value, str | Address):
+    if isinstance(value, (str, Address)):
         return (_address(value, f"{field}[0]"),)
-    return tuple(
-        item if isinstance(item, Address) else _address(item, f"{field}[{index}]")
-        for index, item in enumerate(value)
-    )
+    cached = _PARSED.get
+    result: list[Address] = []
+    for index, item in enumerate(value):
+        if isinstance(item, str):
+            result.append(cached(item) or _parse(item, f"{field}[{index}]"))
+        else:
+            result.append(_address(item, f"{field}[{index}]"))
+    return tuple(result)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -190,9 +208,24 @@ TagsInput: TypeAlias = Mapping[str, str] | Iterable[Tag]
 """Tags as ``{"name": "value"}`` or as `Tag` values."""
 
 
+# Tags by (name, value), for the same reason as _PARSED: campaigns reuse a handful of tags.
+_TAGS: dict[tuple[str, str], Tag] = {}
+_TAGS_MAX: Final = 4096
+
+
+def _tag(name: str, value: str) -> Tag:
+    tag = _TAGS.get((name, value))
+    if tag is None:
+        tag = Tag(name=name, value=value)
+        if len(_TAGS) >= _TAGS_MAX:
+            _TAGS.clear()
+        _TAGS[name, value] = tag
+    return tag
+
+
 def _tags(value: TagsInput) -> tuple[Tag, ...]:
-    if isinstance(value, Mapping):
-        return tuple([Tag(name=name, value=tag_value) for name, tag_value in value.items()])
+    if isinstance(value, (dict, Mapping)):  # dict first: the ABC check is slow
+        return tuple([_tag(name, tag_value) for name, tag_value in value.items()])
     tags = tuple(value)
     for index, tag in enumerate(tags):
         if not isinstance(tag, Tag):
@@ -355,11 +388,11 @@ class Email:
     ) -> None:
         setattr_ = object.__setattr__
         setattr_(self, "sender", _address(sender, "sender"))
-        setattr_(self, "to", _addresses(to, "to"))
-        setattr_(self, "cc", _addresses(cc, "cc"))
-        setattr_(self, "bcc", _addresses(bcc, "bcc"))
-        setattr_(self, "reply_to", _addresses(reply_to, "reply_to"))
-        if subject is not None:
+        setattr_(self, "to", _addresses(to, "to") if to else ())
+        setattr_(self, "cc", _addresses(cc, "cc") if cc else ())
+        setattr_(self, "bcc", _addresses(bcc, "bcc") if bcc else ())
+        setattr_(self, "reply_to", _addresses(reply_to, "reply_to") if reply_to else ())
+        if subject is not None and ("\n" in subject or "\r" in subject):
             rules.check_no_line_break(subject, field="subject", rule="subject-syntax")
         setattr_(self, "subject", subject)
         setattr_(self, "text", text)
@@ -379,6 +412,8 @@ class Email:
 
     def __post_init__(self) -> None:
         count = len(self.to) + len(self.cc) + len(self.bcc)
+        if 0 < count <= rules.MAX_RECIPIENTS and not self.attachments:
+            return  # the common case, checked in one comparison
         if count > rules.MAX_RECIPIENTS:
             # Name the first recipient past the limit, wherever it falls.
             position = rules.MAX_RECIPIENTS
@@ -486,9 +521,9 @@ class BulkEntry:
         headers: HeadersInput = (),
     ) -> None:
         setattr_ = object.__setattr__
-        setattr_(self, "to", _addresses(to, "to"))
-        setattr_(self, "cc", _addresses(cc, "cc"))
-        setattr_(self, "bcc", _addresses(bcc, "bcc"))
+        setattr_(self, "to", _addresses(to, "to") if to else ())
+        setattr_(self, "cc", _addresses(cc, "cc") if cc else ())
+        setattr_(self, "bcc", _addresses(bcc, "bcc") if bcc else ())
         setattr_(
             self,
             "replacement_data",
