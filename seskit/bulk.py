@@ -536,7 +536,7 @@ def run_steps(
     The run's clock starts after the quota lookup, when the first send is about to be paced.
     """
     jobs, recipients = _plan(api, payloads)
-    if bucket is None:
+    if bucket is None and jobs:
         if options.max_send_rate is None:
             quota = yield from _quota_steps(api)
             if isinstance(quota, SendError):
@@ -547,6 +547,8 @@ def run_steps(
             bucket = options.bucket()
         if on_bucket is not None:
             on_bucket(bucket)
+    if bucket is None:  # nothing to send, so nothing to pace
+        bucket = TokenBucket.for_rate(-1)
     run = _Run(api=api, options=options, clock=clock, bucket=bucket)
     return (yield from run.steps(jobs, recipients))
 

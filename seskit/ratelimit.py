@@ -46,10 +46,17 @@ class SendQuota:
     sent_last_24h: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("max_send_rate", "max_24h_send"):
-            value = getattr(self, name)
-            if not (value == -1 or value > 0):
-                raise ValueError(f"{name}: must be positive or -1 for unlimited (got {value!r})")
+        if not (self.max_send_rate == -1 or self.max_send_rate > 0):
+            raise ValueError(
+                f"max_send_rate: must be positive or -1 for unlimited (got {self.max_send_rate!r})"
+            )
+        # A quota of 0 is possible (nothing may be sent today); only negatives other than -1
+        # are nonsense.
+        if not (self.max_24h_send == -1 or self.max_24h_send >= 0):
+            raise ValueError(
+                "max_24h_send: must not be negative, or -1 for unlimited "
+                f"(got {self.max_24h_send!r})"
+            )
         if self.sent_last_24h < 0:
             raise ValueError(f"sent_last_24h: must not be negative (got {self.sent_last_24h!r})")
 

@@ -121,8 +121,11 @@ def test_quota_from_get_account_v2_with_unlimited_values() -> None:
 def test_quota_rejects_impossible_values() -> None:
     with pytest.raises(ValueError, match="max_send_rate: must be positive or -1"):
         SendQuota(max_send_rate=0.0, max_24h_send=1.0)
-    with pytest.raises(ValueError, match="max_24h_send: must be positive or -1"):
+    with pytest.raises(ValueError, match="max_24h_send: must not be negative, or -1"):
         SendQuota(max_send_rate=1.0, max_24h_send=float("nan"))
+    with pytest.raises(ValueError, match="max_24h_send: must not be negative, or -1"):
+        SendQuota(max_send_rate=1.0, max_24h_send=-2.0)
+    assert SendQuota(max_send_rate=1.0, max_24h_send=0.0).remaining_24h == 0.0
 
 
 @settings(max_examples=200, deadline=None)

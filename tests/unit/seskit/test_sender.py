@@ -843,3 +843,11 @@ def test_every_item_gets_exactly_one_consistent_outcome(
         assert isinstance(summary.stopped_by, DailyQuotaExceededError)
     # Never faster than the paced rate allows (burst of 25 at safety 1.0 x 0.95 = 23.75).
     assert summary.recipients_sent <= 23.75 + 23.75 * t.now + 50
+
+
+def test_an_empty_run_asks_nothing() -> None:
+    fake = FakeClient("v2")
+    summary = make_sender(fake, FakeTime(), rate=None).send_many([])
+    assert summary.results == ()
+    assert summary.complete
+    assert fake.calls == []
