@@ -348,7 +348,7 @@ def _header_recipients(data: bytes | str) -> int:
 
 
 def count_recipients(api: Api, payload: Mapping[str, Any]) -> int:
-    """Recipients one single-send payload counts against SES's rate and quota (ses-spec §6.1)."""
+    """Recipients one payload counts against SES's rate and quota (ses-spec §6.1)."""
     operation = operation_for(api, payload)
     if _is_bulk(operation):
         return sum(_destination_count(e.get("Destination")) for e in payload[_entries_key(api)])
