@@ -25,6 +25,7 @@ from aiohttp import web
 
 from emulator.app import build_app
 from emulator.config import OPTIONS, Settings, SettingsError
+from emulator.persistence import DataDirError
 from emulator.server import bind_socket
 
 __all__ = ["build_parser", "main", "serve", "settings_from"]
@@ -120,6 +121,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         log.error("cannot listen on %s:%s: %s", settings.host, settings.port, exc)
         return 1
+    except (DataDirError, SettingsError) as exc:  # a bad --data-dir or --credentials-file
+        print(f"python -m emulator: error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

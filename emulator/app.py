@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from emulator import inspect
+from emulator import guards, inspect
 from emulator.config import Settings
 from emulator.protocols import auth, models, query, restjson
 from emulator.protocols.models import Operation
@@ -188,9 +188,13 @@ def build_app(settings: Settings, *, backend: Backend | None = None) -> web.Appl
         client_max_size=settings.max_request_bytes,
     )
     app[BACKEND] = backend
+    # Reliability guards (SigV4, control token, faults, --data-dir): emulator/guards.py.
+    # Before the control API, whose /_emulator catch-all would shadow /_emulator/faults.
+    guards.install(app, settings, backend, request_id=REQUEST_ID)
     # The /_aws/ses and /_emulator control API first: the catch-all below must not shadow it.
     inspect.add_routes(app, backend)
     app.router.add_route("*", "/", service.handle_v1)
-    app.router.add_route("*", "/v2/{tail:.*}", service.handle_v2)
-    app.router.add_route("*", "/{tail:.*}", service.handle_unknown)
+    # [\s\S]*, not .*: a path with %0A (a decoded newline) must reach these handlers too.
+    app.router.add_route("*", r"/v2/{tail:[\s\S]*}", service.handle_v2)
+    app.router.add_route("*", r"/{tail:[\s\S]*}", service.handle_unknown)
     return app

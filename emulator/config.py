@@ -116,6 +116,7 @@ class Settings:
     data_dir: str | None = None
     auth: AuthMode = "off"
     credentials: tuple[tuple[str, str], ...] = ()
+    credentials_file: str | None = None  # KEY:SECRET lines or an AWS credentials file
     control_token: str | None = None
 
     def __post_init__(self) -> None:
@@ -135,6 +136,15 @@ class Settings:
         _check_choice("v1_size_counting", self.v1_size_counting, get_args(SizeCounting))
         _check_choice("v1_validation_code", self.v1_validation_code, get_args(V1ValidationCode))
         _check_choice("auth", self.auth, get_args(AuthMode))
+        if self.auth == "verify" and not self.credentials and self.credentials_file is None:
+            raise SettingsError(
+                "credentials", "--auth verify needs --credentials KEY:SECRET or --credentials-file"
+            )
+        for key, secret in self.credentials:
+            if not key or not secret:
+                raise SettingsError("credentials", f"expected KEY:SECRET (got {key!r}:…)")
+        if self.control_token is not None and not self.control_token:
+            raise SettingsError("control_token", "must not be empty")
         _check_limit("max_send_rate", self.max_send_rate)
         _check_limit("max_24h_send", self.max_24h_send)
         if self.max_message_tags is not None and self.max_message_tags < 0:
@@ -180,6 +190,13 @@ def _boolean(text: str) -> bool:
     if lowered in ("0", "false", "no", "off"):
         return False
     raise ValueError(f"expected true or false, got {text!r}")
+
+
+def _credential(text: str) -> tuple[str, str]:
+    key, sep, secret = text.partition(":")
+    if not sep or not key.strip() or not secret.strip():
+        raise ValueError(f"expected KEY:SECRET (got {text.split(':', 1)[0]!r}…)")
+    return key.strip(), secret.strip()
 
 
 def _optional_int(text: str) -> int | None:
@@ -282,6 +299,34 @@ OPTIONS: tuple[Option, ...] = (
         flag="--v1-validation-code",
         choices=get_args(V1ValidationCode),
         help="v1 error code for model constraint violations (ValidationError)",
+    ),
+    Option(
+        field="data_dir",
+        flag="--data-dir",
+        help="keep messages and state in DIR/emulator.sqlite3 across restarts (default: memory)",
+    ),
+    Option(
+        field="auth",
+        flag="--auth",
+        choices=get_args(AuthMode),
+        help="off (default): accept any signature; verify: check SigV4 against --credentials",
+    ),
+    Option(
+        field="credentials",
+        flag="--credentials",
+        parse=_credential,
+        repeatable=True,
+        help="an access key and its secret, KEY:SECRET, for --auth verify (repeatable)",
+    ),
+    Option(
+        field="credentials_file",
+        flag="--credentials-file",
+        help="a file of KEY:SECRET lines, or an AWS credentials file, for --auth verify",
+    ),
+    Option(
+        field="control_token",
+        flag="--control-token",
+        help="require 'Authorization: Bearer TOKEN' on /_emulator and /_aws (default: open)",
     ),
     Option(
         field="max_message_tags",

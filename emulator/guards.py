@@ -3,6 +3,8 @@
 `install` adds them to an application built by `emulator.app.build_app`, after its request-id
 and body-limit middlewares, so a request passes, in order:
 
+0. **readable body** — an SES request's body is read once up front; one aiohttp cannot decode
+   (a lying ``Content-Encoding``) is ``MalformedHttpRequestException`` 400, AWS-shaped;
 1. **control token** — with ``Settings.control_token`` set, ``/_emulator/*`` and ``/_aws/*``
    need ``Authorization: Bearer <token>`` or ``X-Emulator-Token: <token>`` (401 otherwise);
 2. **SigV4** — with ``Settings.auth == "verify"``, SES requests (``/`` and ``/v2/…``) must be
@@ -22,23 +24,33 @@ sign with their own clock, and a test that moves SES time must not break authent
 from __future__ import annotations
 
 import asyncio
+import configparser
 import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
-from emulator.config import Settings
+from emulator.config import Settings, SettingsError
 from emulator.faults import FaultRules, add_fault_routes
 from emulator.persistence import StateStore, open_data_dir
 from emulator.protocols import auth, models, query, restjson
 from emulator.protocols.wire import WireResponse
-from emulator.ses.errors import Api, SesError
+from emulator.ses.errors import Api, SesError, Wire
 from emulator.ses.state import Backend
 from emulator.sigv4 import SigningRequest, check_control_token, verify_request
 
-__all__ = ["STATE_STORE", "install", "is_read_only"]
+__all__ = [
+    "STATE_STORE",
+    "install",
+    "is_read_only",
+    "load_credentials_file",
+    "malformed_http_request",
+    "request_too_large",
+]
 
 log = logging.getLogger("emulator")
 
@@ -48,6 +60,59 @@ STATE_STORE: web.AppKey[StateStore] = web.AppKey("state_store", StateStore)
 _Endpoint = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _READ_ONLY_PREFIXES = ("Get", "List", "Describe", "TestRender")
 _CONTROL_PREFIXES = ("/_emulator", "/_aws")
+
+
+def request_too_large(limit: int) -> SesError:
+    """A body over ``Settings.max_request_bytes`` (the same error `emulator.app` sends)."""
+    text = f"The request body exceeds the emulator's limit of {limit} bytes."
+    wire = Wire("RequestEntityTooLarge", 413)
+    return SesError(text, v1=wire, v2=wire)
+
+
+def malformed_http_request(cause: Exception) -> SesError:
+    """A body that cannot be decoded at the HTTP level (AWS Common Errors, HTTP 400)."""
+    text = f"The request body cannot be decoded: {cause}".replace("\n", " ")
+    wire = Wire("MalformedHttpRequestException", 400)
+    return SesError(" ".join(text.split()), v1=wire, v2=wire)
+
+
+def load_credentials_file(path: str) -> dict[str, str]:
+    """Access key → secret from ``path``: ``KEY:SECRET`` lines, or an AWS credentials file.
+
+    The AWS form is the INI file the CLI writes (``aws_access_key_id`` /
+    ``aws_secret_access_key`` in each profile). Blank lines and ``#`` comments are skipped.
+    Raises `SettingsError` naming the file when it cannot be read or holds no credential.
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError("credentials_file", f"{path}: cannot read ({exc})") from exc
+    found: dict[str, str] = {}
+    if "aws_access_key_id" in text:
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read_string(text, source=path)
+        except configparser.Error as exc:
+            raise SettingsError("credentials_file", f"{path}: not an AWS credentials file") from exc
+        for section in parser.sections():
+            key = parser[section].get("aws_access_key_id", "").strip()
+            secret = parser[section].get("aws_secret_access_key", "").strip()
+            if key and secret:
+                found[key] = secret
+    else:
+        for number, raw_line in enumerate(text.splitlines(), start=1):
+            line = raw_line.strip()
+            if not line or line.startswith("#"):
+                continue
+            key, sep, secret = line.partition(":")
+            if not sep or not key.strip() or not secret.strip():
+                raise SettingsError(
+                    "credentials_file", f"{path} line {number}: expected KEY:SECRET"
+                )
+            found[key.strip()] = secret.strip()
+    if not found:
+        raise SettingsError("credentials_file", f"{path}: holds no credentials")
+    return found
 
 
 def is_read_only(operation: str) -> bool:
@@ -77,6 +142,8 @@ class _Guards:
         self.rules = rules
         self.rng = random.Random()
         self.credentials = dict(settings.credentials)
+        if settings.credentials_file is not None:
+            self.credentials.update(load_credentials_file(settings.credentials_file))
         self.states: StateStore | None = None
         self.v1 = models.load("v1")
         self.router = restjson.Router(models.load("v2"))
@@ -120,15 +187,30 @@ class _Guards:
         return await handler(request)
 
     @web.middleware
+    async def readable_body(self, request: web.Request, handler: _Endpoint) -> web.StreamResponse:
+        # Read (and cache) an SES request's body once, up front: a body aiohttp cannot decode
+        # (a Content-Encoding that lies) is AWS's MalformedHttpRequestException 400 — "we can't
+        # decompress the body according to the decompression algorithm specified by the
+        # content-encoding" (AWS Common Errors) — not an error inside a handler.
+        path = request.raw_path.partition("?")[0]
+        api = _api_of(path)
+        if api is not None and request.can_read_body:
+            try:
+                await request.read()
+            except web.HTTPRequestEntityTooLarge:
+                # Answer here: the body is half-read, so the endpoint could not read it again.
+                return self._error(api, request_too_large(self.settings.max_request_bytes), request)
+            except (web.RequestPayloadError, HttpProcessingError) as exc:
+                return self._error(api, malformed_http_request(exc), request)
+        return await handler(request)
+
+    @web.middleware
     async def sigv4(self, request: web.Request, handler: _Endpoint) -> web.StreamResponse:
         path, _, raw_query = request.raw_path.partition("?")
         api = _api_of(path)
         if api is None or self.settings.auth != "verify":
             return await handler(request)
-        try:
-            body = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            return await handler(request)  # the endpoint answers the size error in its shape
+        body = await request.read()  # cached: readable_body has read it
         signing = SigningRequest(
             method=request.method,
             path=path or "/",
@@ -215,6 +297,8 @@ def install(
             messages.close()
 
         app.on_cleanup.append(close_store)
-    app.middlewares.extend([guards.control_token, guards.sigv4, guards.faults, guards.persist])
+    app.middlewares.extend(
+        [guards.control_token, guards.readable_body, guards.sigv4, guards.faults, guards.persist]
+    )
     add_fault_routes(app, rules)
     return rules

@@ -920,4 +920,5 @@ def add_routes(app: web.Application, backend: Backend) -> None:
             resource.add_route(method, _errors_as_json(handler))
         # A known path with the wrong method is a JSON 405, not aiohttp's plain-text page.
         resource.add_route("*", _method_not_allowed(list(methods)))
-    app.router.add_route("*", "/_emulator/{tail:.*}", _errors_as_json(api.unknown_path))
+    # [\s\S]*, not .*: a path with %0A (a decoded newline) must get the JSON 404 too.
+    app.router.add_route("*", r"/_emulator/{tail:[\s\S]*}", _errors_as_json(api.unknown_path))
