@@ -1,0 +1,74 @@
+"""The quick fuzz slice for ``make test``: a few hundred requests, bounded to ~20 s.
+
+Each example is one raw HTTP request to a real in-process emulator; the property is
+`tests.fuzz.harness.problems` — an AWS-shaped 4xx or a well-formed 2xx, never a 5xx, a
+traceback or a hang — and the server must still answer its health check afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from emulator.server import EmulatorServer
+from tests.fuzz.harness import FuzzRequest, Target
+from tests.fuzz.strategies import requests
+
+EXAMPLES = int(os.environ.get("SESKIT_FUZZ_EXAMPLES", "300"))
+_SETTINGS = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+@pytest.fixture(scope="module")
+def target() -> Iterator[Target]:
+    with EmulatorServer() as server:
+        yield Target("127.0.0.1", server.port)
+
+
+@pytest.fixture(scope="module")
+def verifying_target() -> Iterator[Target]:
+    with EmulatorServer(auth="verify", credentials=(("AKIDEXAMPLE", "secret"),)) as server:
+        yield Target("127.0.0.1", server.port)
+
+
+def _alive(target: Target) -> None:
+    health = target.send(FuzzRequest(method="GET", target="/_emulator/health"))
+    assert health.response.status == 200
+
+
+def test_every_fuzzed_request_gets_an_aws_shaped_answer(target: Target) -> None:
+    from tests.fuzz.harness import problems
+
+    @_SETTINGS
+    @given(request=requests())
+    def check(request: FuzzRequest) -> None:
+        exchange = target.send(request)
+        found = problems(exchange)
+        assert not found, f"{found} for {request!r} -> {exchange.response!r:.600}"
+
+    check()
+    _alive(target)
+    assert target.stats.server_errors == 0
+
+
+def test_fuzzed_requests_against_signature_checking_get_aws_shaped_answers(
+    verifying_target: Target,
+) -> None:
+    from tests.fuzz.harness import problems
+
+    @settings(_SETTINGS, max_examples=max(EXAMPLES // 3, 20))
+    @given(request=requests())
+    def check(request: FuzzRequest) -> None:
+        exchange = verifying_target.send(request)
+        found = problems(exchange)
+        assert not found, f"{found} for {request!r} -> {exchange.response!r:.600}"
+
+    check()
+    _alive(verifying_target)
