@@ -232,3 +232,22 @@ def test_sending_paused_through_one_api_shows_in_the_other() -> None:
     got = _call(_ctx("v2", backend), "GetConfigurationSet", ConfigurationSetName="cs")
     assert got["SendingOptions"] == {"SendingEnabled": False}
     assert configsets.get_configuration_set(backend.account(), "cs").sending_enabled is False
+
+
+@pytest.mark.parametrize(
+    ("tags", "message"),
+    [
+        ([{"Key": f"k{i}", "Value": "v"} for i in range(51)], "at most 50 tags"),
+        ([{"Key": "aws:owner", "Value": "v"}], "reserved"),
+        ([{"Key": "k", "Value": "1"}, {"Key": "k", "Value": "2"}], "unique"),
+        ([{"Key": "k" * 129, "Value": "v"}], "1 to 128 characters"),
+        ([{"Key": "k", "Value": "v" * 257}], "at most 256 characters"),
+    ],
+)
+def test_resource_tag_limits_are_bad_requests(tags: list[dict[str, str]], message: str) -> None:
+    ctx = _ctx("v2", Backend(Settings()))
+    with pytest.raises(SesError) as caught:
+        _call(ctx, "CreateConfigurationSet", ConfigurationSetName="cs", Tags=tags)
+    assert caught.value.for_api("v2").code == "BadRequestException"
+    assert message in caught.value.message
+    assert ctx.state.configuration_sets == {}

@@ -353,3 +353,34 @@ def test_policies_must_be_json_objects_and_v2_create_refuses_duplicates() -> Non
     assert _call(ctx, "GetEmailIdentityPolicies", EmailIdentity="a@example.com") == {
         "Policies": {"p": policy}
     }
+
+
+@given(local=st.from_regex(r"[a-z]{1,12}", fullmatch=True), data=st.data())
+def test_changing_the_case_of_a_verified_address_unverifies_it(
+    local: str, data: st.DataObject
+) -> None:
+    state = _verified(f"{local}@example.com")
+    index = data.draw(st.integers(min_value=0, max_value=len(local) - 1))
+    changed = local[:index] + local[index].upper() + local[index + 1 :]
+    assert not identities.is_verified(state, f"{changed}@example.com", settings=INSTANT)
+
+
+def test_bring_your_own_dkim_is_reported_as_external() -> None:
+    ctx = _ctx("v2")
+    created = _call(
+        ctx,
+        "CreateEmailIdentity",
+        EmailIdentity="byo.example",
+        DkimSigningAttributes={"DomainSigningSelector": "s1", "DomainSigningPrivateKey": "QUJD"},
+    )
+    assert created["DkimAttributes"]["SigningAttributesOrigin"] == "EXTERNAL"
+
+
+def test_v2_create_with_unknown_configuration_set_is_not_found() -> None:
+    ctx = _ctx("v2")
+    with pytest.raises(SesError) as caught:
+        _call(
+            ctx, "CreateEmailIdentity", EmailIdentity="a@example.com", ConfigurationSetName="nope"
+        )
+    assert caught.value.message == "Configuration set <nope> does not exist."
+    assert ctx.state.identities == {}
