@@ -114,6 +114,7 @@ class Shape:
     type: ShapeType
     # structure
     members: dict[str, Member] = field(default_factory=dict)
+    by_wire: dict[str, Member] = field(default_factory=dict)  # members by their wire name
     required: tuple[str, ...] = ()
     # list / map
     member: Shape | None = None
@@ -212,6 +213,7 @@ class _Compiler:
         if kind == "structure":
             node.required = tuple(raw.get("required", ()))
             node.members = {m: self.member(name, m, spec) for m, spec in raw["members"].items()}
+            node.by_wire = {member.wire: member for member in node.members.values()}
         elif kind == "list":
             self.check_member(name, "member", raw["member"])
             node.member = self.shape(raw["member"]["shape"])

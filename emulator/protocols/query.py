@@ -115,10 +115,11 @@ def _structure(shape: Shape, node: Any, where: str) -> Params:
             raise ParseError(where, "expected a structure")
         return {}
     params: Params = {}
-    for name, member in shape.members.items():
-        child = node.get(member.wire)
-        if child is not None:
-            params[name] = _value(member.shape, child, _join(where, member.wire))
+    by_wire = shape.by_wire
+    for wire, child in node.items():  # the fields sent, usually far fewer than the members
+        member = by_wire.get(wire)
+        if member is not None:
+            params[member.name] = _value(member.shape, child, _join(where, wire))
     return params
 
 

@@ -274,10 +274,11 @@ def _from_json(shape: Shape, value: Any, path: tuple[str | int, ...]) -> Any:
         if not isinstance(value, dict):
             raise _ParseError(path, f"expected an object, got {_type_name(value)}")
         result: Params = {}
-        for name, member in shape.members.items():
-            item = value.get(member.wire)
-            if item is not None:  # JSON null means absent, as for the real service
-                result[name] = _from_json(member.shape, item, (*path, name))
+        by_wire = shape.by_wire
+        for key, item in value.items():
+            member = by_wire.get(key)
+            if member is not None and item is not None:  # JSON null means absent
+                result[member.name] = _from_json(member.shape, item, (*path, member.name))
         return result
     if kind == "list":
         if not isinstance(value, list):

@@ -51,9 +51,10 @@ def _walk(shape: Shape, value: Any, path: tuple[Segment, ...], out: list[Violati
         for name in shape.required:
             if value.get(name) is None:
                 out.append(Violation((*path, name), None, "Member must not be null", True))
-        for name, member in shape.members.items():
-            item = value.get(name)
-            if item is not None:
+        members = shape.members
+        for name, item in value.items():
+            member = members.get(name)
+            if member is not None and item is not None:
                 _walk(member.shape, item, (*path, name), out)
         if shape.union and sum(value.get(name) is not None for name in shape.members) != 1:
             text = "Member must have exactly one of its members set"
