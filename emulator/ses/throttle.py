@@ -136,5 +136,10 @@ def commit(state: AccountState, budget: Budget, *, now: float) -> None:
         state.bucket_tokens = budget.level
         state.bucket_updated = now
     if budget.quota_taken:
-        state.sent_window.append((now, budget.quota_taken))
+        window = state.sent_window
+        if window and window[-1][0] == now:
+            # Same instant (a frozen virtual clock, a busy second): one entry, same expiry.
+            window[-1] = (now, window[-1][1] + budget.quota_taken)
+        else:
+            window.append((now, budget.quota_taken))
         state.sent_window_total += budget.quota_taken

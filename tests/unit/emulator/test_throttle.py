@@ -107,3 +107,12 @@ def test_expire_window_keeps_a_running_total() -> None:
     window: deque[tuple[float, int]] = deque([(T0, 2), (T0 + 10, 3)])
     assert throttle.expire_window(window, 5, T0 + 86_400) == 3
     assert list(window) == [(T0 + 10, 3)]
+
+
+def test_sends_at_the_same_instant_share_one_window_entry() -> None:
+    state = account(rate=-1.0, daily=100.0)
+    for _ in range(3):
+        send(state, 2, T0)
+    send(state, 1, T0 + 1)
+    assert list(state.sent_window) == [(T0, 6), (T0 + 1, 1)]
+    assert throttle.sent_last_24h(state, T0 + 86_400) == 1
