@@ -7,6 +7,7 @@ from typing import Any
 import boto3
 import botocore.endpoint
 import pytest
+from aiobotocore.session import get_session
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -240,3 +241,39 @@ def test_boto3_default_retries_multiply_throttled_requests(
     assert seen[-1].endswith(f"attempt={attempts}; max={attempts}")
     assert len(no_sleep.delays) == attempts - 1
     assert ses.get_send_quota()["SentLast24Hours"] == 1.0
+
+
+async def test_aiobotocore_sees_the_same_throttling(emulator: EmulatorServer, ses: Any) -> None:
+    """The async SDK gets the same codes: v1 Throttling 400, v2 TooManyRequestsException 429."""
+    limits(emulator, max_send_rate=1)
+    common: dict[str, Any] = {
+        "endpoint_url": emulator.endpoint_url,
+        "region_name": "us-east-1",
+        "aws_access_key_id": "AKIDEXAMPLE",
+        "aws_secret_access_key": "secret",
+        "config": Config(retries={"total_max_attempts": 1}),
+    }
+    session = get_session()
+    async with session.create_client("sesv2", **common) as sesv2:
+        content = {"Simple": MESSAGE}
+        destination = {"ToAddresses": ["a@example.net", "b@example.net"]}
+        first = await sesv2.send_email(
+            FromEmailAddress=SENDER, Destination=destination, Content=content
+        )
+        assert first["MessageId"]
+        with pytest.raises(ClientError) as v2:
+            await sesv2.send_email(
+                FromEmailAddress=SENDER, Destination=destination, Content=content
+            )
+    assert v2.value.response["Error"]["Code"] == "TooManyRequestsException"
+    assert v2.value.response["ResponseMetadata"]["HTTPStatusCode"] == 429
+    async with session.create_client("ses", **common) as aio_ses:
+        with pytest.raises(ClientError) as v1:
+            await aio_ses.send_email(Source=SENDER, Destination=destination, Message=MESSAGE)
+    assert v1.value.response["Error"] == {
+        "Type": "Sender",
+        "Code": "Throttling",
+        "Message": RATE_TEXT,
+    }
+    emulator.backend.clock.advance(2)  # the 2-recipient debt is paid; refused calls took nothing
+    send(ses)
