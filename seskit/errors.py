@@ -15,9 +15,9 @@ SesKitError
     ├── ThrottledError                    maximum send rate exceeded; retryable
     ├── DailyQuotaExceededError           rolling 24 h quota used up; final for hours
     ├── MessageRejectedError              content or identities refused
+    │   └── IdentityError                 an identity (sender, MAIL FROM, sandbox recipient) not verified
     ├── InvalidRequestError               SES's own parameter validation
     ├── SendingPausedError                account or configuration set sending paused
-    ├── IdentityError                     sender/MAIL FROM identity not verified
     ├── TemplateNotFoundError             template does not exist
     ├── ConfigurationSetNotFoundError     configuration set does not exist
     └── ServiceError                      5xx from SES or a transport failure; retryable
@@ -153,8 +153,11 @@ class SendingPausedError(SendError):
     """Sending is paused for the account or for the configuration set."""
 
 
-class IdentityError(SendError):
-    """A sending identity (MAIL FROM domain, From address) is not verified."""
+class IdentityError(MessageRejectedError):
+    """An identity is not verified: the sender, the MAIL FROM domain, or (in the sandbox) a recipient.
+
+    A `MessageRejectedError`, so ``except MessageRejectedError`` still catches it.
+    """
 
 
 class TemplateNotFoundError(SendError):
