@@ -25,6 +25,8 @@ import importlib.metadata
 import json
 import math
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -41,7 +43,7 @@ from emulator.ses import identities as identity_ops
 from emulator.ses.errors import SesError
 from emulator.ses.identities import IdentityKind
 from emulator.ses.state import Backend, Identity
-from emulator.store import MessageRecord, parse_parts
+from emulator.store import MessageParts, MessageRecord, parse_parts
 
 __all__ = [
     "API_VERSION",
@@ -121,6 +123,44 @@ class ControlError(Exception):
 # --------------------------------------------------------------------------- records → JSON
 
 
+class _PartsCache:
+    """Parsed MIME parts of recently shown messages, bounded by the bytes they stand for.
+
+    Parsing a stored message with the ``email`` package's modern policy costs milliseconds, and
+    viewers poll ``/_aws/ses`` for the whole outbox; a stored message's MIME never changes, so
+    each is parsed once while it stays in the cache. Keyed by the raw bytes themselves (their
+    hash is cached by Python), so a reset or a deleted message can never serve stale parts.
+    """
+
+    def __init__(self, budget_bytes: int) -> None:
+        self._budget = budget_bytes
+        self._used = 0
+        self._entries: OrderedDict[bytes, MessageParts] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def parts(self, raw: bytes) -> MessageParts:
+        with self._lock:
+            cached = self._entries.get(raw)
+            if cached is not None:
+                self._entries.move_to_end(raw)
+                return cached
+        parts = parse_parts(raw)
+        # A message counts twice: its bytes, and the decoded text and HTML kept alongside.
+        cost = 2 * len(raw)
+        if cost <= self._budget // 8:  # a giant message would evict everything for one hit
+            with self._lock:
+                if raw not in self._entries:
+                    self._entries[raw] = parts
+                    self._used += cost
+                while self._used > self._budget:
+                    evicted, _ = self._entries.popitem(last=False)
+                    self._used -= 2 * len(evicted)
+        return parts
+
+
+_PARTS = _PartsCache(budget_bytes=64 * 1024 * 1024)
+
+
 def _iso(timestamp: float) -> str:
     """Epoch seconds → ISO 8601 in UTC with milliseconds and a ``Z``."""
     moment = datetime.fromtimestamp(timestamp, UTC)
@@ -168,7 +208,7 @@ def localstack_json(record: MessageRecord) -> dict[str, Any]:
     if record.kind == "template":
         out["Template"] = record.template
         out["TemplateData"] = record.template_data
-    parts = parse_parts(record.raw)
+    parts = _PARTS.parts(record.raw)
     out["Subject"] = record.subject
     out["Body"] = {"text_part": parts.text, "html_part": parts.html}
     return out
@@ -188,7 +228,7 @@ def message_json(record: MessageRecord, *, include_raw: bool = False) -> dict[st
     Rendered text, HTML, headers and attachments are read from the stored MIME, so they are
     exactly what SES would have delivered.
     """
-    parts = parse_parts(record.raw)
+    parts = _PARTS.parts(record.raw)
     to, cc, bcc = _destination_lists(record)
     out: dict[str, Any] = {
         "id": record.id,

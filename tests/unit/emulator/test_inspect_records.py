@@ -8,10 +8,11 @@ from email.policy import SMTP
 
 import pytest
 
+from emulator import inspect as inspect_module
 from emulator.client import SentMessage
 from emulator.config import Settings
 from emulator.inspect import localstack_json, message_json, settings_json
-from emulator.store import MessageRecord
+from emulator.store import MessageParts, MessageRecord, parse_parts
 
 
 def _mime(*, subject: str, text: str | None, html: str | None, attach: bool = False) -> bytes:
@@ -180,3 +181,34 @@ def test_settings_json_masks_secrets_and_lists_tuples() -> None:
     assert out["verified_identities"] == ["a@example.com"]
     assert "very-secret" not in json.dumps(out)
     assert out["profile_values"] == {"sandbox": False, "max_send_rate": -1.0, "max_24h_send": -1.0}
+
+
+def test_parts_cache_parses_each_message_once_and_stays_within_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    parsed: list[bytes] = []
+    real_parse = parse_parts
+
+    def counting_parse(raw: bytes) -> MessageParts:
+        parsed.append(raw)
+        return real_parse(raw)
+
+    monkeypatch.setattr(inspect_module, "parse_parts", counting_parse)
+    cache = inspect_module._PartsCache(budget_bytes=8_000)
+    small = [b"Subject: %d\r\n\r\n" % n + b"x" * 100 for n in range(3)]
+    for raw in small + small:
+        assert cache.parts(raw).headers == [("Subject", raw[9:10].decode())]
+    assert parsed == small  # the second round came from the cache
+
+    big = b"Subject: big\r\n\r\n" + b"x" * 2_000  # over an eighth of the budget: not kept
+    cache.parts(big)
+    cache.parts(big)
+    assert parsed[-2:] == [big, big]
+
+    many = [b"Subject: m\r\n\r\n" + bytes([65 + n % 26]) * 400 + b"%d" % n for n in range(20)]
+    for raw in many:
+        cache.parts(raw)
+    parsed.clear()
+    cache.parts(many[-1])  # recent: still cached
+    cache.parts(many[0])  # oldest: evicted to stay within 8,000 bytes
+    assert parsed == [many[0]]
