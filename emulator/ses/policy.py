@@ -52,6 +52,7 @@ __all__ = [
     "Refusal",
     "Rule",
     "address_problem",
+    "bare_address",
     "check_account_sending_enabled",
     "check_configuration_set",
     "check_daily_quota",
@@ -177,7 +178,8 @@ def _refuse(check: Check, draft: Draft, refusal: Refusal) -> None:
     draft.refusal = refusal
 
 
-def _bare(address: str) -> str:
+def bare_address(address: str) -> str:
+    """The address inside ``Name <addr>`` (or the address itself), without surrounding space."""
     text = address.strip()
     if text.endswith(">") and "<" in text:
         return text[text.rindex("<") + 1 : -1].strip()
@@ -196,7 +198,7 @@ def address_problem(address: str) -> str | None:
     text = address.strip()
     if len(text) > MAX_ADDRESS_LENGTH:
         return f"Address length is more than {MAX_ADDRESS_LENGTH} characters long: '{text}'."
-    bare = _bare(text)
+    bare = bare_address(text)
     at = bare.rfind("@")
     if at < 0:
         return "Missing final '@domain'"
@@ -517,7 +519,7 @@ def check_sender_verified(check: Check) -> None:
     failed = [
         sender
         for sender in check.senders
-        if not identities.is_verified(check.state, _bare(sender), settings=check.settings)
+        if not identities.is_verified(check.state, bare_address(sender), settings=check.settings)
     ]
     if not failed:
         return

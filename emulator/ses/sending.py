@@ -189,13 +189,6 @@ def send(ctx: RequestContext, request: SendRequest) -> list[EntryResult]:
 # -- prepare -------------------------------------------------------------------------------
 
 
-def _bare(address: str) -> str:
-    text = address.strip()
-    if text.endswith(">") and "<" in text:
-        return text[text.rindex("<") + 1 : -1].strip()
-    return text
-
-
 def _draft(
     now: float,
     *,
@@ -208,7 +201,9 @@ def _draft(
     template_data: str | None = None,
     recipients: Sequence[str] | None = None,
 ) -> policy.Draft:
-    bare = list(recipients) if recipients is not None else [_bare(a) for a in envelope]
+    bare = (
+        list(recipients) if recipients is not None else [policy.bare_address(a) for a in envelope]
+    )
     return policy.Draft(
         to=list(to),
         cc=list(cc),
@@ -389,7 +384,7 @@ def _record(
         kind=request.kind,
         timestamp=now,
         source=source,
-        envelope_from=_bare(source),
+        envelope_from=policy.bare_address(source),
         to=draft.to,
         cc=draft.cc,
         bcc=draft.bcc,
