@@ -383,31 +383,57 @@ def _literal(param: str) -> Any:
     return {"true": True, "false": False, "null": None, "undefined": None}.get(param, _MISSING)
 
 
-def _resolve(path: str, scope: _Scope) -> Any:
-    """The value of a path expression, or `_MISSING`."""
-    if (value := _literal(path)) is not _MISSING:
-        return value
-    depth = 0
-    rest = path
+@dataclass(frozen=True, slots=True)
+class _Path:
+    """A parsed path expression: where it starts, then the segments to walk."""
+
+    is_literal: bool  # "text", 12, true, null: ``literal`` is the value
+    literal: Any
+    origin: Literal["context", "root", "data"]
+    depth: int  # how many ``../``
+    data_name: str  # the @name for origin "data"
+    segments: tuple[str, ...]
+
+
+@lru_cache(maxsize=4096)
+def _parse_path(path: str) -> _Path:
+    literal = _literal(path)
+    if literal is not _MISSING or path in ("null", "undefined"):
+        return _Path(True, literal, "context", 0, "", ())
+    depth, rest = 0, path
+    origin: Literal["context", "root", "data"] = "context"
+    data_name = ""
     if rest.startswith("@root"):
-        context: Any = scope.contexts[0]
-        rest = rest[len("@root") :].lstrip("./")
+        origin, rest = "root", rest[len("@root") :].lstrip("./")
     elif rest.startswith("@"):
-        name, _, rest = rest[1:].partition(".")
-        context = scope.data.get(name, _MISSING)
+        origin = "data"
+        data_name, _, rest = rest[1:].partition(".")
     else:
         while rest.startswith("../"):
             depth, rest = depth + 1, rest[3:]
-        if depth >= len(scope.contexts):
-            return _MISSING
-        context = scope.contexts[-1 - depth]
         if rest in ("this", "."):
-            return context
+            rest = ""
         for prefix in ("this.", "this/", "./"):
             if rest.startswith(prefix):
                 rest = rest[len(prefix) :]
-    for bracketed, plain in _SEGMENT_RE.findall(rest):
-        segment = bracketed or plain
+    segments = tuple(bracketed or plain for bracketed, plain in _SEGMENT_RE.findall(rest))
+    return _Path(False, _MISSING, origin, depth, data_name, segments)
+
+
+def _resolve(path: str, scope: _Scope) -> Any:
+    """The value of a path expression, or `_MISSING`."""
+    parsed = _parse_path(path)
+    if parsed.is_literal:
+        return parsed.literal
+    if parsed.origin == "root":
+        context: Any = scope.contexts[0]
+    elif parsed.origin == "data":
+        context = scope.data.get(parsed.data_name, _MISSING)
+    elif parsed.depth >= len(scope.contexts):
+        return _MISSING
+    else:
+        context = scope.contexts[-1 - parsed.depth]
+    for segment in parsed.segments:
         if isinstance(context, dict) and segment in context:
             context = context[segment]
         elif isinstance(context, list) and segment.isdigit() and int(segment) < len(context):
