@@ -289,7 +289,6 @@ def _build_mime(
     check: Check, draft: Draft, subject: str | None, text: str | None, html: str | None
 ) -> bytes:
     request = check.request
-    _check_custom_headers(check, draft)
     try:
         return mime.build_message(
             from_=check.source or "",
@@ -312,7 +311,7 @@ def _build_mime(
 
 
 def check_request_constraints(check: Check) -> None:
-    """Members the model cannot express: a sender for built messages, v2 header lengths.
+    """Members the model cannot express: a sender for built messages, v2 custom headers.
 
     v1 ``InvalidParameterValue`` / v2 ``BadRequestException`` 400, texts [I].
     """
@@ -328,6 +327,7 @@ def check_request_constraints(check: Check) -> None:
                     f"Header '{name}' is too long: a header's name and value together must be "
                     f"{MAX_HEADER_NAME_VALUE_LENGTH} characters or fewer."
                 )
+        _check_custom_headers(check, draft)
 
 
 def _tag_problem(name: str, value: str) -> str | None:
@@ -620,7 +620,7 @@ RULES: Final[tuple[Rule, ...]] = (
         "request-constraints",
         check_request_constraints,
         "call",
-        "sender present; v2 header lengths",
+        "sender present; v2 custom headers",
     ),
     Rule("message-tags", check_tags, "call", "tag names and values, in SES's order; count cap"),
     Rule(
