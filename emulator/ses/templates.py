@@ -584,6 +584,8 @@ def _parse_data(data_json: str) -> dict[str, Any]:
         data = json.loads(data_json)
     except ValueError as exc:
         raise RenderingError(f"Template data is not valid JSON: {exc}.", "invalid-json") from exc
+    except RecursionError as exc:  # e.g. 100,000 nested arrays within the 262,144 characters
+        raise RenderingError("Template data is nested too deeply.", "invalid-json") from exc
     if not isinstance(data, dict):
         raise RenderingError("Template data must be a JSON object.", "invalid-json")
     return data
@@ -605,6 +607,9 @@ def _render_part(source: str | None, data: dict[str, Any], part: str) -> str | N
     except _TemplateSyntaxError as exc:
         # Runtime template errors: unknown helper or partial, wrong argument count, …
         raise RenderingError(f"Invalid {part}: {exc}.", "invalid-template") from exc
+    except RecursionError as exc:
+        # Nested blocks inside recursive partials can outgrow the stack before either bound.
+        raise RenderingError(f"Invalid {part}: nested too deeply.", "invalid-template") from exc
 
 
 def render(template: Template, data_json: str) -> Rendered:

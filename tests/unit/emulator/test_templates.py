@@ -361,3 +361,19 @@ def test_invalid_expressions_are_named_in_the_message(source: str, message: str)
     with pytest.raises(RenderingError) as caught:
         _text(source, {"x": 1})
     assert message in caught.value.message
+
+
+def test_deeply_nested_data_is_invalid_json_not_a_crash() -> None:
+    data = "[" * 100_000 + "]" * 100_000
+    with pytest.raises(RenderingError) as caught:
+        render(Template(name="T", text="x"), '{"a": ' + data + "}")
+    assert caught.value.kind == "invalid-json"
+
+
+def test_recursive_partials_inside_deep_blocks_are_invalid_not_a_crash() -> None:
+    source = (
+        '{{#*inline "p"}}' + "{{#if t}}" * 60 + "{{> p}}" + "{{/if}}" * 60 + "{{/inline}}{{> p}}"
+    )
+    with pytest.raises(RenderingError) as caught:
+        _text(source, {"t": True})
+    assert caught.value.kind == "invalid-template"
