@@ -82,6 +82,9 @@ _IDENTITY_KINDS: Final[dict[str, IdentityKind]] = {
 _ACCOUNT_RE = re.compile(r"\d{12}")
 _REGION_RE = re.compile(r"[a-z]{2}(-[a-z0-9]+){1,4}")
 
+# 9999-12-31T23:59:59Z: the last moment `datetime` (and so every ISO timestamp here) can show.
+_MAX_EPOCH: Final = 253_402_300_799.0
+
 _FILTER_PARAMS: Final = (
     "recipient",
     "sender",
@@ -350,9 +353,9 @@ def _parse_time(value: str | float, field: str) -> float:
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=UTC)
             epoch = moment.timestamp()
-    if not math.isfinite(epoch) or epoch < 0:
+    if not math.isfinite(epoch) or not 0 <= epoch <= _MAX_EPOCH:
         raise ControlError(
-            f"{field}: must be a finite time at or after 1970 (got {value!r})", field=field
+            f"{field}: must be a time from 1970 to 9999 (got {value!r})", field=field
         )
     return epoch
 
@@ -578,6 +581,7 @@ class RealClock:
     """Go back to wall-clock time."""
 
 
+# What a valid ``POST /_emulator/clock`` body asks for.
 ClockChange = AdvanceClock | SetClock | RealClock
 
 
@@ -652,7 +656,13 @@ def _errors_as_json(handler: _Handler) -> _Handler:
 
 
 async def _body(request: web.Request, *, allow_empty: bool = True) -> dict[str, Any]:
-    raw = await request.read()
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge as exc:
+        # aiohttp's text names the limit and the actual size.
+        raise ControlError(
+            f"body: {exc.text}", field="body", code="RequestTooLarge", status=413
+        ) from None
     if not raw.strip():
         if allow_empty:
             return {}
@@ -833,6 +843,11 @@ class _ControlApi:
         change = parse_clock_change(await _body(request, allow_empty=False))
         clock = self.backend.clock
         if isinstance(change, AdvanceClock):
+            if clock.now() + change.seconds > _MAX_EPOCH:
+                raise ControlError(
+                    f"advance: would move the clock past the year 9999 (got {change.seconds!r})",
+                    field="advance",
+                )
             clock.advance(change.seconds)
         elif isinstance(change, SetClock):
             clock.set(change.now)

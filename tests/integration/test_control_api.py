@@ -6,6 +6,7 @@ statuses and JSON, or through the typed `EmulatorClient`; effects are checked wi
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -121,10 +122,27 @@ def test_bad_input_is_400_naming_the_field(
     assert error_of(call(emulator, method, path, body)) == (400, "InvalidParameter", field)
 
 
+def test_advancing_the_clock_past_the_year_9999_is_400(emulator: EmulatorServer) -> None:
+    result = call(emulator, "POST", "/_emulator/clock", {"advance": 1e300})
+    assert error_of(result) == (400, "InvalidParameter", "advance")
+    assert call(emulator, "GET", "/_emulator/clock")[2]["virtual"] is False  # unchanged
+
+
 def test_body_that_is_not_a_json_object_is_400(emulator: EmulatorServer) -> None:
     for raw in (b"{not json", b"[1, 2]", b""):
         result = call(emulator, "POST", "/_emulator/clock", raw=raw)
         assert error_of(result) == (400, "InvalidParameter", "body")
+
+
+def test_chunked_body_over_the_size_limit_is_a_json_413() -> None:
+    with EmulatorServer(max_request_bytes=1024) as small:
+        connection = http.client.HTTPConnection("127.0.0.1", small.port, timeout=10)
+        body = iter([b'{"advance": 1, "pad": "' + b"x" * 4000 + b'"}'])
+        connection.request("POST", "/_emulator/clock", body=body, encode_chunked=True)
+        response = connection.getresponse()
+        error = json.loads(response.read())["error"]
+        connection.close()
+    assert (response.status, error["code"], error["field"]) == (413, "RequestTooLarge", "body")
 
 
 def test_client_raises_emulator_error_with_the_parts(client: EmulatorClient) -> None:

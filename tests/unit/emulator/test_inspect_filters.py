@@ -214,3 +214,13 @@ def test_bad_clock_changes_are_400_naming_the_field(body: dict[str, object], fie
     with pytest.raises(ControlError) as exc:
         parse_clock_change(body)
     assert _error(exc) == (400, "InvalidParameter", field)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"now": 1e300}, {"now": "10000-01-01T00:00:00Z"}],
+)
+def test_clock_cannot_be_set_past_the_year_9999(body: dict[str, object]) -> None:
+    with pytest.raises(ControlError) as exc:
+        parse_clock_change(body)
+    assert _error(exc) == (400, "InvalidParameter", "now")
