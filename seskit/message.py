@@ -388,10 +388,12 @@ class Email:
     ) -> None:
         setattr_ = object.__setattr__
         setattr_(self, "sender", _address(sender, "sender"))
-        setattr_(self, "to", _addresses(to, "to") if to else ())
-        setattr_(self, "cc", _addresses(cc, "cc") if cc else ())
-        setattr_(self, "bcc", _addresses(bcc, "bcc") if bcc else ())
-        setattr_(self, "reply_to", _addresses(reply_to, "reply_to") if reply_to else ())
+        setattr_(self, "to", _addresses(to, "to") if to or to == "" else ())
+        setattr_(self, "cc", _addresses(cc, "cc") if cc or cc == "" else ())
+        setattr_(self, "bcc", _addresses(bcc, "bcc") if bcc or bcc == "" else ())
+        setattr_(
+            self, "reply_to", _addresses(reply_to, "reply_to") if reply_to or reply_to == "" else ()
+        )
         if subject is not None and ("\n" in subject or "\r" in subject):
             rules.check_no_line_break(subject, field="subject", rule="subject-syntax")
         setattr_(self, "subject", subject)
@@ -521,9 +523,9 @@ class BulkEntry:
         headers: HeadersInput = (),
     ) -> None:
         setattr_ = object.__setattr__
-        setattr_(self, "to", _addresses(to, "to") if to else ())
-        setattr_(self, "cc", _addresses(cc, "cc") if cc else ())
-        setattr_(self, "bcc", _addresses(bcc, "bcc") if bcc else ())
+        setattr_(self, "to", _addresses(to, "to") if to or to == "" else ())
+        setattr_(self, "cc", _addresses(cc, "cc") if cc or cc == "" else ())
+        setattr_(self, "bcc", _addresses(bcc, "bcc") if bcc or bcc == "" else ())
         setattr_(
             self,
             "replacement_data",

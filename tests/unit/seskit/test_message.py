@@ -259,6 +259,8 @@ def test_email_reports_an_invalid_recipient_by_position() -> None:
         Email(sender="s@example.com", to="a@example.com", cc=["b@example.com", "broken"])
     with invalid(AddressError, "sender", "address-syntax"):
         Email(sender="nobody", to="a@example.com")
+    with invalid(AddressError, "to[0]", "address-syntax"):
+        Email(sender="s@example.com", to="", cc="a@example.com")
 
 
 def test_email_needs_one_to_fifty_recipients_across_to_cc_bcc() -> None:
