@@ -373,3 +373,50 @@ def test_v2_content_must_hold_exactly_one_kind(sesv2: Any) -> None:
         400,
         "Content must contain exactly one of Simple, Raw or Template.",
     )
+
+
+def test_v2_simple_send_needs_a_from_address(sesv2: Any) -> None:
+    with pytest.raises(ClientError) as err:
+        sesv2.send_email(
+            Destination={"ToAddresses": ["a@example.net"]},
+            Content={"Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "t"}}}},
+        )
+    expect(err, "BadRequestException", 400, "Missing required parameter FromEmailAddress.")
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        (
+            {"Name": "X-" + "n" * 100, "Value": "v" * 900},
+            f"Header 'X-{'n' * 100}' is too long: a header's name and value together must be "
+            "996 characters or fewer.",
+        ),
+        ({"Name": "Subject", "Value": "again"}, "Duplicate header 'Subject'."),
+    ],
+)
+def test_v2_custom_header_rules(sesv2: Any, header: dict[str, str], message: str) -> None:
+    with pytest.raises(ClientError) as err:
+        sesv2.send_email(
+            FromEmailAddress=SENDER,
+            Destination={"ToAddresses": ["a@example.net"]},
+            Content={
+                "Simple": {
+                    "Subject": {"Data": "s"},
+                    "Body": {"Text": {"Data": "t"}},
+                    "Headers": [header],
+                }
+            },
+        )
+    expect(err, "BadRequestException", 400, message)
+
+
+def test_more_than_50_tags_on_one_message_are_refused(ses: Any) -> None:
+    with pytest.raises(ClientError) as err:
+        ses.send_email(
+            Source=SENDER,
+            Destination={"ToAddresses": ["a@example.net"]},
+            Message={"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "t"}}},
+            Tags=[{"Name": f"t{i}", "Value": "v"} for i in range(51)],
+        )
+    expect(err, "InvalidParameterValue", 400, "Too many message tags: 51; at most 50.")

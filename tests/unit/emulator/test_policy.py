@@ -335,3 +335,13 @@ def test_data_for_entry_merges_replacement_keys_over_default() -> None:
     assert policy.data_for_entry('{"a": 1, "b": 2}', '{"b": 3}') == '{"a": 1, "b": 3}'
     assert policy.data_for_entry('{"a": 1}', None) == '{"a": 1}'
     assert policy.data_for_entry('{"a": 1}', "not json") == "not json"
+
+
+def test_v2_size_limit_is_40_mib(backend: Backend) -> None:
+    head = b"From: sender@example.com\r\nTo: a@ok.example\r\n\r\n"
+    at_limit = head + b"x" * (41_943_040 - len(head))
+    assert sending.send(ctx(backend, "v2"), raw(at_limit, api="v2", operation="SendEmail"))
+    over = at_limit + b"x"
+    err = error_of(backend, raw(over, api="v2", operation="SendEmail"))
+    assert err.message == "Message length is more than 41943040 bytes long: '41943041'."
+    assert (err.v2.code, err.v2.status) == ("BadRequestException", 400)
