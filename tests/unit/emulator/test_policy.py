@@ -10,6 +10,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from emulator.config import Settings
 from emulator.ses import account, policy, sending
@@ -345,3 +347,15 @@ def test_v2_size_limit_is_40_mib(backend: Backend) -> None:
     err = error_of(backend, raw(over, api="v2", operation="SendEmail"))
     assert err.message == "Message length is more than 41943040 bytes long: '41943041'."
     assert (err.v2.code, err.v2.status) == ("BadRequestException", 400)
+
+
+@given(st.emails())
+def test_valid_addresses_pass_bare_and_with_a_display_name(address: str) -> None:
+    assert policy.address_problem(address) is None
+    assert policy.address_problem(f"Some One <{address}>") is None
+
+
+@given(st.text(max_size=40))
+def test_address_check_never_crashes(text: str) -> None:
+    problem = policy.address_problem(text)
+    assert problem is None or isinstance(problem, str)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import deque
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from emulator.config import AccountProfile
 from emulator.ses import throttle
@@ -116,3 +118,28 @@ def test_sends_at_the_same_instant_share_one_window_entry() -> None:
     send(state, 1, T0 + 1)
     assert list(state.sent_window) == [(T0, 6), (T0 + 1, 1)]
     assert throttle.sent_last_24h(state, T0 + 86_400) == 1
+
+
+@given(
+    rate=st.sampled_from([0.5, 1.0, 3.0, 14.0]),
+    sends=st.lists(
+        st.tuples(st.floats(min_value=0, max_value=5), st.integers(min_value=1, max_value=50)),
+        max_size=60,
+    ),
+)
+def test_accepted_recipients_never_outrun_rate_plus_burst_plus_one_message(
+    rate: float, sends: list[tuple[float, int]]
+) -> None:
+    """Over any run, what the bucket admits is bounded by its capacity, the refill and one debt."""
+    state = account(rate=rate, daily=-1.0)
+    now = T0
+    accepted = 0
+    for gap, n in sends:
+        now += gap
+        before = (state.bucket_tokens, state.bucket_updated)
+        if send(state, n, now) == "ok":
+            accepted += n
+        else:
+            assert (state.bucket_tokens, state.bucket_updated) == before
+    capacity = throttle.bucket_capacity(rate, 1.0)
+    assert accepted <= capacity + rate * (now - T0) + 49 + 1e-9
