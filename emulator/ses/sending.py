@@ -182,6 +182,8 @@ def send(ctx: RequestContext, request: SendRequest) -> list[EntryResult]:
         record = _record(ctx, check, draft, bulk_id)
         ctx.backend.store.add(record)
         _count_statistics(state, record, now)
+        for listener in ctx.backend.record_listeners:
+            listener(record)
         results.append(EntryResult(record.id))
     return results
 

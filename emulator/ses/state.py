@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from emulator.config import AccountProfile, Settings
 from emulator.ses.clock import Clock
-from emulator.store import InMemoryStore, MessageStore
+from emulator.store import InMemoryStore, MessageRecord, MessageStore
 
 __all__ = [
     "AccountState",
@@ -162,6 +163,13 @@ class Backend:
         self.store: MessageStore = store if store is not None else InMemoryStore()
         self._accounts: dict[tuple[str, str], AccountState] = {}
         self._lock = threading.Lock()
+        # Called with each accepted message right after it is stored (event publishing, the
+        # SMTP relay). They run inside the send, on the thread serving it: they must not
+        # block, so anything slow is scheduled, never awaited there.
+        self.record_listeners: list[Callable[[MessageRecord], None]] = []
+        # Called after `reset` with its (account, region) scope, so listeners forget what
+        # they keep about the messages and accounts that were reset (the event log).
+        self.reset_listeners: list[Callable[[str | None, str | None], None]] = []
 
     def account(self, account_id: str | None = None, region: str | None = None) -> AccountState:
         """The state of (account, region), created from the profile on first use."""
@@ -188,6 +196,8 @@ class Backend:
                 ):
                     del self._accounts[key]
         self.store.clear(account=account_id, region=region)
+        for listener in list(self.reset_listeners):
+            listener(account_id, region)
 
     def _new_account(self, account_id: str, region: str) -> AccountState:
         state = AccountState(
