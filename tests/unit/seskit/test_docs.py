@@ -2,8 +2,8 @@
 
 Each ```python block runs in order in one namespace per page. ``boto3.client`` is replaced by
 seskit.testing's FakeClient, which validates every send with botocore's ParamValidator, so the
-pages' sends are checked without a network. A ``# comment`` line in a block that prints, or a
-```text block right after it, is the expected output.
+pages' sends are checked without a network. The ``# `` comment lines that end a block, or a
+```text block right after it, are the block's expected output.
 """
 
 from __future__ import annotations
@@ -41,6 +41,14 @@ def _fake_client(service: str, **_: Any) -> _DocClient:
     return _DocClient(service)
 
 
+def _trailing_comments(code: str) -> list[str]:
+    lines = code.rstrip("\n").splitlines()
+    tail: list[str] = []
+    while lines and lines[-1].startswith("# "):
+        tail.insert(0, lines.pop()[2:])
+    return tail
+
+
 @pytest.mark.parametrize("page", ["getting-started.md", "builders.md"])
 def test_doc_examples_run_and_print_what_they_say(
     page: str, monkeypatch: pytest.MonkeyPatch
@@ -58,7 +66,7 @@ def test_doc_examples_run_and_print_what_they_say(
             exec(compile(code, f"{page}[{index}]", "exec"), namespace)
         ran += 1
         printed = output.getvalue().splitlines()
-        expected = [line[2:] for line in code.splitlines() if line.startswith("# ")]
+        expected = _trailing_comments(code)
         if index + 1 < len(blocks) and blocks[index + 1][0] == "text":
             expected = blocks[index + 1][1].splitlines()
         if expected:
