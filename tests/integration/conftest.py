@@ -7,6 +7,10 @@
   default account ``000000000000``), retries off so one call is one request.
 * ``make_client(service, *, account_key=..., region=..., **config)``: more clients, e.g. with a
   12-digit access key to act as another account.
+
+Every test also fails if the emulator logged a traceback while it ran: an exception escaping a
+handler is answered as a 500 ``InternalFailure`` and is always an emulator bug. A test that
+provokes one on purpose is marked ``@pytest.mark.emulator_bug_expected``.
 """
 
 from __future__ import annotations
@@ -21,6 +25,27 @@ from botocore.config import Config
 from emulator.server import EmulatorServer
 
 ClientFactory = Callable[..., Any]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "emulator_bug_expected: the test makes a handler fail on purpose; the traceback the "
+        "emulator logs does not fail it",
+    )
+
+
+@pytest.fixture(autouse=True)
+def _no_emulator_tracebacks(
+    request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
+) -> Iterator[None]:
+    yield
+    if request.node.get_closest_marker("emulator_bug_expected") is not None:
+        return
+    bugs = [r for r in caplog.get_records("call") if r.name == "emulator" and r.exc_info]
+    assert not bugs, "the emulator failed inside a handler:\n" + "\n".join(
+        caplog.handler.format(r) for r in bugs
+    )
 
 
 @pytest.fixture(scope="session")

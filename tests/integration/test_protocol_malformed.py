@@ -5,7 +5,6 @@ from __future__ import annotations
 import http.client
 import json
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -68,11 +67,9 @@ def send(
 
 
 @pytest.fixture
-def server(emulator: EmulatorServer, caplog: pytest.LogCaptureFixture) -> Iterator[EmulatorServer]:
-    caplog.set_level(logging.ERROR, logger="emulator")
-    yield emulator
-    # A traceback logged by the emulator is a bug signal; none of these requests may cause one.
-    assert [r for r in caplog.records if r.name == "emulator"] == []
+def server(emulator: EmulatorServer) -> EmulatorServer:
+    # conftest fails any test during which the emulator logged a traceback.
+    return emulator
 
 
 def test_json_body_on_the_v1_endpoint_is_missing_action(server: EmulatorServer) -> None:
@@ -251,6 +248,7 @@ def test_chunked_body_over_the_limit_is_413(server: EmulatorServer) -> None:
     assert reply.xml_error()[1] == "RequestEntityTooLarge"
 
 
+@pytest.mark.emulator_bug_expected
 def test_handler_bug_is_a_logged_internal_failure_500(
     emulator: EmulatorServer,
     monkeypatch: pytest.MonkeyPatch,
