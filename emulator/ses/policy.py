@@ -155,6 +155,7 @@ class Check:
 
     @property
     def bulk(self) -> bool:
+        """Is this a bulk call (one message per destination)?"""
         return self.request.bulk is not None
 
 

@@ -95,7 +95,7 @@ def _one_id(ctx: RequestContext, request: sending.SendRequest) -> str:
 # -- v1 sends ------------------------------------------------------------------------------
 
 
-def v1_send_email(ctx: RequestContext, params: Params) -> Params:
+def _v1_send_email(ctx: RequestContext, params: Params) -> Params:
     message = params["Message"]
     body = message.get("Body") or {}
     request = sending.SendRequest(
@@ -115,7 +115,7 @@ def v1_send_email(ctx: RequestContext, params: Params) -> Params:
     return {"MessageId": _one_id(ctx, request)}
 
 
-def v1_send_raw_email(ctx: RequestContext, params: Params) -> Params:
+def _v1_send_raw_email(ctx: RequestContext, params: Params) -> Params:
     destinations = params.get("Destinations")
     request = sending.SendRequest(
         api="v1",
@@ -130,7 +130,7 @@ def v1_send_raw_email(ctx: RequestContext, params: Params) -> Params:
     return {"MessageId": _one_id(ctx, request)}
 
 
-def v1_send_templated_email(ctx: RequestContext, params: Params) -> Params:
+def _v1_send_templated_email(ctx: RequestContext, params: Params) -> Params:
     arn = params.get("TemplateArn")
     request = sending.SendRequest(
         api="v1",
@@ -148,7 +148,7 @@ def v1_send_templated_email(ctx: RequestContext, params: Params) -> Params:
     return {"MessageId": _one_id(ctx, request)}
 
 
-def v1_send_bulk_templated_email(ctx: RequestContext, params: Params) -> Params:
+def _v1_send_bulk_templated_email(ctx: RequestContext, params: Params) -> Params:
     arn = params.get("TemplateArn")
     request = sending.SendRequest(
         api="v1",
@@ -184,7 +184,7 @@ def v1_send_bulk_templated_email(ctx: RequestContext, params: Params) -> Params:
 # -- v2 sends ------------------------------------------------------------------------------
 
 
-def v2_send_email(ctx: RequestContext, params: Params) -> Params:
+def _v2_send_email(ctx: RequestContext, params: Params) -> Params:
     content = params.get("Content") or {}
     kinds = [k for k in ("Simple", "Raw", "Template") if content.get(k) is not None]
     if len(kinds) != 1:
@@ -231,7 +231,7 @@ def v2_send_email(ctx: RequestContext, params: Params) -> Params:
     return {"MessageId": _one_id(ctx, request)}
 
 
-def v2_send_bulk_email(ctx: RequestContext, params: Params) -> Params:
+def _v2_send_bulk_email(ctx: RequestContext, params: Params) -> Params:
     default = (params.get("DefaultContent") or {}).get("Template")
     if default is None:
         raise errors.bad_request("DefaultContent must contain a Template.")  # [I] text
@@ -271,46 +271,46 @@ def v2_send_bulk_email(ctx: RequestContext, params: Params) -> Params:
 # -- account, quota, statistics --------------------------------------------------------------
 
 
-def v1_get_send_quota(ctx: RequestContext, params: Params) -> Params:
+def _v1_get_send_quota(ctx: RequestContext, params: Params) -> Params:
     return dict(account.send_quota(ctx.state, now=ctx.now))
 
 
-def v1_get_send_statistics(ctx: RequestContext, params: Params) -> Params:
+def _v1_get_send_statistics(ctx: RequestContext, params: Params) -> Params:
     return {"SendDataPoints": account.send_statistics(ctx.state, now=ctx.now)}
 
 
-def v1_get_account_sending_enabled(ctx: RequestContext, params: Params) -> Params:
+def _v1_get_account_sending_enabled(ctx: RequestContext, params: Params) -> Params:
     return {"Enabled": ctx.state.sending_enabled}
 
 
-def v1_update_account_sending_enabled(ctx: RequestContext, params: Params) -> Params:
+def _v1_update_account_sending_enabled(ctx: RequestContext, params: Params) -> Params:
     # An absent Enabled is false, as for any unset boolean member of the Query protocol [I].
     ctx.state.sending_enabled = bool(params.get("Enabled", False))
     return {}
 
 
-def v2_get_account(ctx: RequestContext, params: Params) -> Params:
+def _v2_get_account(ctx: RequestContext, params: Params) -> Params:
     return account.get_account(ctx.state, now=ctx.now)
 
 
-def v2_put_account_details(ctx: RequestContext, params: Params) -> Params:
+def _v2_put_account_details(ctx: RequestContext, params: Params) -> Params:
     account.put_account_details(ctx.state, params)
     return {}
 
 
-def v2_put_account_sending_attributes(ctx: RequestContext, params: Params) -> Params:
+def _v2_put_account_sending_attributes(ctx: RequestContext, params: Params) -> Params:
     ctx.state.sending_enabled = bool(params.get("SendingEnabled", False))  # [I] absent = false
     return {}
 
 
-def v2_put_account_suppression_attributes(ctx: RequestContext, params: Params) -> Params:
+def _v2_put_account_suppression_attributes(ctx: RequestContext, params: Params) -> Params:
     suppression.set_suppressed_reasons(
         ctx.state, list(params.get("SuppressedReasons") or ()), params.get("ValidationAttributes")
     )
     return {}
 
 
-def v2_put_account_dedicated_ip_warmup_attributes(ctx: RequestContext, params: Params) -> Params:
+def _v2_put_account_dedicated_ip_warmup_attributes(ctx: RequestContext, params: Params) -> Params:
     ctx.state.dedicated_ip_auto_warmup = bool(params.get("AutoWarmupEnabled", False))
     return {}
 
@@ -318,21 +318,21 @@ def v2_put_account_dedicated_ip_warmup_attributes(ctx: RequestContext, params: P
 # -- suppression list ------------------------------------------------------------------------
 
 
-def v2_put_suppressed_destination(ctx: RequestContext, params: Params) -> Params:
+def _v2_put_suppressed_destination(ctx: RequestContext, params: Params) -> Params:
     suppression.put_destination(ctx.state, params["EmailAddress"], params["Reason"], now=ctx.now)
     return {}
 
 
-def v2_get_suppressed_destination(ctx: RequestContext, params: Params) -> Params:
+def _v2_get_suppressed_destination(ctx: RequestContext, params: Params) -> Params:
     return {"SuppressedDestination": suppression.get_destination(ctx.state, params["EmailAddress"])}
 
 
-def v2_delete_suppressed_destination(ctx: RequestContext, params: Params) -> Params:
+def _v2_delete_suppressed_destination(ctx: RequestContext, params: Params) -> Params:
     suppression.delete_destination(ctx.state, params["EmailAddress"])
     return {}
 
 
-def v2_list_suppressed_destinations(ctx: RequestContext, params: Params) -> Params:
+def _v2_list_suppressed_destinations(ctx: RequestContext, params: Params) -> Params:
     page, token = suppression.list_destinations(
         ctx.state,
         reasons=params.get("Reasons"),
@@ -348,25 +348,25 @@ def v2_list_suppressed_destinations(ctx: RequestContext, params: Params) -> Para
 
 
 V1_HANDLERS: dict[str, Handler] = {
-    "SendEmail": v1_send_email,
-    "SendRawEmail": v1_send_raw_email,
-    "SendTemplatedEmail": v1_send_templated_email,
-    "SendBulkTemplatedEmail": v1_send_bulk_templated_email,
-    "GetSendQuota": v1_get_send_quota,
-    "GetSendStatistics": v1_get_send_statistics,
-    "GetAccountSendingEnabled": v1_get_account_sending_enabled,
-    "UpdateAccountSendingEnabled": v1_update_account_sending_enabled,
+    "SendEmail": _v1_send_email,
+    "SendRawEmail": _v1_send_raw_email,
+    "SendTemplatedEmail": _v1_send_templated_email,
+    "SendBulkTemplatedEmail": _v1_send_bulk_templated_email,
+    "GetSendQuota": _v1_get_send_quota,
+    "GetSendStatistics": _v1_get_send_statistics,
+    "GetAccountSendingEnabled": _v1_get_account_sending_enabled,
+    "UpdateAccountSendingEnabled": _v1_update_account_sending_enabled,
 }
 V2_HANDLERS: dict[str, Handler] = {
-    "SendEmail": v2_send_email,
-    "SendBulkEmail": v2_send_bulk_email,
-    "GetAccount": v2_get_account,
-    "PutAccountDetails": v2_put_account_details,
-    "PutAccountSendingAttributes": v2_put_account_sending_attributes,
-    "PutAccountSuppressionAttributes": v2_put_account_suppression_attributes,
-    "PutAccountDedicatedIpWarmupAttributes": v2_put_account_dedicated_ip_warmup_attributes,
-    "PutSuppressedDestination": v2_put_suppressed_destination,
-    "GetSuppressedDestination": v2_get_suppressed_destination,
-    "DeleteSuppressedDestination": v2_delete_suppressed_destination,
-    "ListSuppressedDestinations": v2_list_suppressed_destinations,
+    "SendEmail": _v2_send_email,
+    "SendBulkEmail": _v2_send_bulk_email,
+    "GetAccount": _v2_get_account,
+    "PutAccountDetails": _v2_put_account_details,
+    "PutAccountSendingAttributes": _v2_put_account_sending_attributes,
+    "PutAccountSuppressionAttributes": _v2_put_account_suppression_attributes,
+    "PutAccountDedicatedIpWarmupAttributes": _v2_put_account_dedicated_ip_warmup_attributes,
+    "PutSuppressedDestination": _v2_put_suppressed_destination,
+    "GetSuppressedDestination": _v2_get_suppressed_destination,
+    "DeleteSuppressedDestination": _v2_delete_suppressed_destination,
+    "ListSuppressedDestinations": _v2_list_suppressed_destinations,
 }

@@ -75,6 +75,7 @@ class Destination:
 
     @property
     def all(self) -> tuple[str, ...]:
+        """Every recipient, To then Cc then Bcc."""
         return self.to + self.cc + self.bcc
 
 
