@@ -360,17 +360,16 @@ def _parse_time(value: str | float, field: str) -> float:
     return epoch
 
 
-def _parse_tag(value: str) -> tuple[str, str | None]:
-    """``name`` or ``name:value``. Tag values cannot contain ``:`` (SES's tag-value charset,
-    ses-spec §2.3), so the last ``:`` splits — except in a bare ``ses:...`` name."""
-    if not value:
-        raise ControlError("tag: must be 'name' or 'name:value'", field="tag")
-    name, sep, tag_value = value.rpartition(":")
-    if not sep or name == "ses":
-        return value, None
-    if not name:
-        raise ControlError(f"tag: missing the tag name before ':' (got {value!r})", field="tag")
-    return name, tag_value
+def _check_tag(value: str) -> str:
+    if not value or value.startswith(":"):
+        raise ControlError(f"tag: must be 'name' or 'name:value' (got {value!r})", field="tag")
+    return value
+
+
+def _has_tag(record: MessageRecord, wanted: str) -> bool:
+    # Matching both spellings against each tag, rather than splitting the filter at a ':',
+    # keeps names that contain one ("ses:feedback-id-a") unambiguous.
+    return any(wanted in (name, f"{name}:{value}") for name, value in record.tags)
 
 
 def _check_account(value: str | None, field: str = "account") -> str | None:
@@ -402,14 +401,14 @@ class MessageQuery:
     """Which messages a request is about. Every given filter must match (AND).
 
     ``recipient`` and ``sender`` compare bare addresses case-insensitively; ``subject`` is a
-    case-insensitive substring; each ``tags`` item is ``(name, value)`` or ``(name, None)`` for
-    "has this tag"; ``since`` keeps messages sent at or after that epoch second.
+    case-insensitive substring; each ``tags`` item is ``"name"`` (has that tag) or
+    ``"name:value"``; ``since`` keeps messages sent at or after that epoch second.
     """
 
     recipient: str | None = None
     sender: str | None = None
     subject: str | None = None
-    tags: tuple[tuple[str, str | None], ...] = ()
+    tags: tuple[str, ...] = ()
     since: float | None = None
     account: str | None = None
     region: str | None = None
@@ -423,7 +422,7 @@ class MessageQuery:
             recipient=_nonempty(query, "recipient"),
             sender=_nonempty(query, "sender"),
             subject=_single(query, "subject"),
-            tags=tuple(_parse_tag(v) for v in query.getall("tag", [])),
+            tags=tuple(_check_tag(v) for v in query.getall("tag", [])),
             since=None if since is None else _parse_time(since, "since"),
             account=_check_account(_nonempty(query, "account")),
             region=_check_region(_nonempty(query, "region")),
@@ -451,14 +450,7 @@ class MessageQuery:
             everyone = [*record.recipients, *_bare([*record.to, *record.cc, *record.bcc])]
             if wanted not in {addr.lower() for addr in everyone}:
                 return False
-        record_tags = set(record.tags)
-        record_names = {name for name, _ in record.tags}
-        for name, value in self.tags:
-            if value is None and name not in record_names:
-                return False
-            if value is not None and (name, value) not in record_tags:
-                return False
-        return True
+        return all(_has_tag(record, wanted) for wanted in self.tags)
 
     def select(self, records: Iterable[MessageRecord]) -> list[MessageRecord]:
         """The matching records, most recently sent first."""

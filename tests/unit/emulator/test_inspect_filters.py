@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from multidict import MultiDict
 
 from emulator.inspect import (
@@ -77,6 +79,10 @@ def test_tag_filters_by_name_or_name_and_value_all_required() -> None:
     assert _query(tag="ses:feedback-id-a:x1").matches(record)
     assert _query(tag=["campaign", "ses:feedback-id-a:x1"]).matches(record)
     assert not _query(tag=["campaign", "missing"]).matches(record)
+    # "ses:x" names a tag called "ses:x" and also the value "x" of a tag called "ses".
+    assert _query(tag="ses:x").matches(_record(1, tags=[("ses", "x")]))
+    assert _query(tag="ses:x").matches(_record(1, tags=[("ses:x", "1")]))
+    assert not _query(tag="ses:x").matches(_record(1, tags=[("ses", "y")]))
 
 
 def test_since_accepts_epoch_and_iso_and_keeps_messages_at_or_after() -> None:
@@ -224,3 +230,29 @@ def test_clock_cannot_be_set_past_the_year_9999(body: dict[str, object]) -> None
     with pytest.raises(ControlError) as exc:
         parse_clock_change(body)
     assert _error(exc) == (400, "InvalidParameter", "now")
+
+
+@given(total=st.integers(min_value=0, max_value=60), limit=st.integers(min_value=1, max_value=25))
+def test_next_token_paging_returns_every_match_once_in_order(total: int, limit: int) -> None:
+    matched = MessageQuery().select([_record(n) for n in range(total)])
+    seen: list[str] = []
+    token: str | None = None
+    for _ in range(total + 1):
+        page = page_messages(matched, PageRequest(limit=limit, next_token=token))
+        assert len(page.records) <= limit
+        seen.extend(r.id for r in page.records)
+        token = page.next_token
+        if token is None:
+            break
+    assert seen == [r.id for r in matched]
+
+
+@given(
+    name=st.from_regex(r"(ses:)?[A-Za-z0-9_-]{1,20}", fullmatch=True),
+    value=st.from_regex(r"[A-Za-z0-9_.@-]{0,20}", fullmatch=True),
+)
+def test_a_tag_filter_finds_the_tag_it_names(name: str, value: str) -> None:
+    record = _record(1, tags=[(name, value)])
+    assert _query(tag=name).matches(record)
+    assert _query(tag=f"{name}:{value}").matches(record)
+    assert not _query(tag=f"{name}:{value}x").matches(record)
