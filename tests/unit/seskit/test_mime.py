@@ -211,3 +211,29 @@ def test_ten_megabyte_attachment_is_validated_without_a_copy() -> None:
     assert size > rules.MAX_MESSAGE_BYTES_V1
     assert payload["Content"]["Simple"]["Attachments"][0]["RawContent"] is content
     assert peak < 256 * 1024, f"validating allocated {peak} bytes"
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "x" * 2000,  # longer than a line may be: folded as encoded-words
+        "word " * 300,
+        "=?utf-8?q?not_an_encoded_word?=",  # would be decoded if written verbatim
+        " leading and trailing ",
+        "Grüße " * 40,
+        "tab\there",
+    ],
+)
+def test_awkward_subjects_round_trip_within_998_character_lines(subject: str) -> None:
+    sent = Email(sender="s@example.com", to="a@example.com", subject=subject, text="t")
+    data = mime.to_bytes(sent)
+    assert max(len(line) for line in data.split(b"\r\n")) <= rules.MAX_LINE_LENGTH
+    assert parse(data)["Subject"] == subject
+
+
+def test_long_text_lines_go_as_base64_and_come_back_whole() -> None:
+    text = "a" * 998 + "\n" + "b" * 999 + "\r\nend"
+    data = mime.to_bytes(Email(sender="s@example.com", to="a@example.com", subject="s", text=text))
+    assert b"Content-Transfer-Encoding: base64" in data
+    assert max(len(line) for line in data.split(b"\r\n")) <= 78
+    assert crlf(parse(data).get_content()) == crlf(text)
