@@ -50,6 +50,7 @@ _SECRET_KEY = "secret"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    """Register the ``--ses-emulator-*`` options and their ini equivalents."""
     group = parser.getgroup("ses-emulator", "SES emulator fixture (seskit)")
     group.addoption(
         "--ses-emulator-profile",
@@ -79,7 +80,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    # Check the options up front, so a typo is a usage error before any test runs.
+    """Check the options up front, so a typo is a usage error before any test runs."""
     _server_overrides(config)
 
 
@@ -176,18 +177,22 @@ class SesEmulator:
         """Forget every message, identity, template, setting and fault; back to real time."""
         self.client.reset()
 
-    def messages(self, **filters: Unpack[MessageFilters]) -> list[SentMessage]:
+    def messages(
+        self, *, include_raw: bool = False, **filters: Unpack[MessageFilters]
+    ) -> list[SentMessage]:
         """Sent messages, most recent first (filters: see `emulator.client.MessageFilters`)."""
-        return self.client.messages(**filters)
+        return self.client.messages(include_raw=include_raw, **filters)
 
-    def message(self, message_id: str) -> SentMessage:
-        return self.client.message(message_id)
+    def message(self, message_id: str, *, include_raw: bool = False) -> SentMessage:
+        """One sent message by its MessageId."""
+        return self.client.message(message_id, include_raw=include_raw)
 
     def raw(self, message_id: str) -> bytes:
         """The ``.eml`` bytes of a sent message."""
         return self.client.raw(message_id)
 
     def account(self, *, account: str | None = None, region: str | None = None) -> AccountSettings:
+        """The sending limits and state of an account (default: the emulator's default)."""
         return self.client.account(account=account, region=region)
 
     def update_account(
