@@ -17,7 +17,7 @@ from emulator.server import EmulatorServer
 from tests.fuzz.harness import FuzzRequest, Target
 from tests.fuzz.strategies import requests
 
-EXAMPLES = int(os.environ.get("SESKIT_FUZZ_EXAMPLES", "300"))
+EXAMPLES = int(os.environ.get("SESKIT_FUZZ_EXAMPLES", "200"))
 _SETTINGS = settings(
     max_examples=EXAMPLES,
     deadline=None,
