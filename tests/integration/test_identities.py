@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -447,3 +451,37 @@ def test_seeded_identities_exist_from_the_start() -> None:
             config=Config(retries={"total_max_attempts": 1}),
         )
         assert sorted(ses.list_identities()["Identities"]) == ["seed.org", "seed@example.com"]
+
+
+# --- the docs page ----------------------------------------------------------------------
+
+RESOURCES_PAGE = Path(__file__).resolve().parents[2] / "docs" / "emulator-resources.md"
+
+
+def _trailing_comments(code: str) -> list[str]:
+    lines = code.rstrip("\n").splitlines()
+    tail: list[str] = []
+    while lines and lines[-1].startswith("# "):
+        tail.insert(0, lines.pop()[2:])
+    return tail
+
+
+def test_resources_page_examples_run_and_print_what_they_say() -> None:
+    """docs/emulator-resources.md: every block runs, in order, against real servers it starts;
+    the ``# `` comment lines that end a block are exactly what it prints."""
+    blocks = re.findall(r"```python\n(.*?)```", RESOURCES_PAGE.read_text(), re.S)
+    assert len(blocks) >= 8
+    namespace: dict[str, Any] = {}
+    try:
+        for index, code in enumerate(blocks):
+            output = io.StringIO()
+            with contextlib.redirect_stdout(output):
+                exec(compile(code, f"emulator-resources.md[{index}]", "exec"), namespace)
+            expected = _trailing_comments(code)
+            if expected:
+                assert output.getvalue().splitlines() == expected, f"block {index}"
+    finally:
+        for name in ("server", "pending"):
+            server = namespace.get(name)
+            if isinstance(server, EmulatorServer):
+                server.stop()
