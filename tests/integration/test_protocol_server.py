@@ -47,9 +47,8 @@ def test_an_explicit_port_is_used() -> None:
 
 
 def test_a_port_in_use_fails_at_start() -> None:
-    with EmulatorServer() as running:
-        with pytest.raises(OSError):
-            EmulatorServer(port=running.port).start()
+    with EmulatorServer() as running, pytest.raises(OSError, match="in use"):
+        EmulatorServer(port=running.port).start()
 
 
 def test_stop_is_prompt_with_an_idle_keep_alive_connection_and_idempotent() -> None:
@@ -60,11 +59,7 @@ def test_stop_is_prompt_with_an_idle_keep_alive_connection_and_idempotent() -> N
     started = time.monotonic()
     server.stop()
     assert time.monotonic() - started < 5
-    assert not any(
-        t.name.startswith("ses-emulator:") and t.is_alive()
-        for t in threading.enumerate()
-        if t.name == f"ses-emulator:{server.port}"
-    )
+    assert f"ses-emulator:{server.port}" not in {t.name for t in threading.enumerate()}
     server.stop()
     connection.close()
     with pytest.raises(ConnectionRefusedError):
