@@ -198,10 +198,15 @@ def _body(text: str | None, html: str | None) -> bytes:
     return _text_part(text or "", "plain")
 
 
+def _one_line(value: str) -> str:
+    # Request values go into header lines; a control character must not start a new header.
+    return "".join(c if c.isprintable() else " " for c in value)
+
+
 def _attachment(att: Attachment) -> bytes:
-    content_type = att.content_type or "application/octet-stream"
+    content_type = _one_line(att.content_type or "application/octet-stream")
     disposition = "inline" if att.inline else "attachment"
-    if _is_ascii(att.filename) and '"' not in att.filename:
+    if _is_ascii(att.filename) and att.filename.isprintable() and '"' not in att.filename:
         filename = f'filename="{att.filename}"'
     else:
         filename = f"filename*={encode_rfc2231(att.filename, 'utf-8')}"
@@ -210,7 +215,8 @@ def _attachment(att: Attachment) -> bytes:
         f"Content-Disposition: {disposition}; {filename}",
     ]
     if att.content_id:
-        cid = att.content_id if att.content_id.startswith("<") else f"<{att.content_id}>"
+        content_id = _one_line(att.content_id)
+        cid = content_id if content_id.startswith("<") else f"<{content_id}>"
         lines.append(f"Content-ID: {cid}")
     if att.description:
         lines.append(

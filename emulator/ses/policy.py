@@ -197,6 +197,9 @@ def address_problem(address: str) -> str | None:
     the dot rules are JavaMail's ``InternetAddress`` texts [I].
     """
     text = address.strip()
+    if "\r" in text or "\n" in text:
+        # A line break anywhere (display name included) would end the header it is written in.
+        return "Local address contains control or whitespace"
     if len(text) > MAX_ADDRESS_LENGTH:
         return f"Address length is more than {MAX_ADDRESS_LENGTH} characters long: '{text}'."
     bare = bare_address(text)

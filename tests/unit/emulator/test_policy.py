@@ -359,3 +359,9 @@ def test_valid_addresses_pass_bare_and_with_a_display_name(address: str) -> None
 def test_address_check_never_crashes(text: str) -> None:
     problem = policy.address_problem(text)
     assert problem is None or isinstance(problem, str)
+
+
+def test_line_breaks_in_display_names_are_refused() -> None:
+    assert policy.address_problem("Evil\r\nBcc: x@y.z <a@b.c>") == (
+        "Local address contains control or whitespace"
+    )

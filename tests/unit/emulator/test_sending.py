@@ -323,3 +323,27 @@ def test_seven_bit_attachment_must_be_7bit() -> None:
                 mime.Attachment(content="é".encode(), filename="x", transfer_encoding="SEVEN_BIT")
             ],
         )
+
+
+def test_request_values_cannot_inject_headers() -> None:
+    raw = mime.build_message(
+        from_="j@x.com",
+        to=["a@x.com"],
+        cc=[],
+        reply_to=[],
+        subject="hi\r\nBcc: evil@x.com",
+        text="t",
+        html=None,
+        message_id="<m@x>",
+        date="d",
+        attachments=[
+            mime.Attachment(
+                content=b"x",
+                filename="a\r\nX-Evil: 1",
+                content_type="text/plain\r\nX-Evil: 2",
+                content_id="c\r\nX-Evil: 3",
+            )
+        ],
+    )
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert all("Bcc" not in part and "X-Evil" not in part for part in msg.walk())
