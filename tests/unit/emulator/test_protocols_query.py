@@ -197,3 +197,52 @@ def test_error_response_has_type_code_message_and_request_id_beside_error() -> N
 def test_server_faults_are_receiver_errors() -> None:
     error = SesError("boom", v1=Wire("InternalFailure", 500), v2=Wire("X", 500))
     assert b"<Type>Receiver</Type>" in query.serialize_error(V1, error, "r").body
+
+
+# The SES v1 model has no map or nested-list inputs today; the parser supports both, as the
+# Query protocol defines them, so a newer model cannot silently lose them.
+_SYNTHETIC = models.compile_service(
+    {
+        "metadata": {"apiVersion": "2010-12-01", "xmlNamespace": "urn:test"},
+        "operations": {
+            "Put": {
+                "name": "Put",
+                "http": {"method": "POST", "requestUri": "/"},
+                "input": {"shape": "PutRequest"},
+            },
+        },
+        "shapes": {
+            "PutRequest": {
+                "type": "structure",
+                "members": {"Labels": {"shape": "Labels"}, "Grid": {"shape": "Grid"}},
+            },
+            "Labels": {"type": "map", "key": {"shape": "S"}, "value": {"shape": "N"}},
+            "Grid": {"type": "list", "member": {"shape": "Row"}},
+            "Row": {"type": "list", "member": {"shape": "S"}},
+            "S": {"type": "string"},
+            "N": {"type": "integer"},
+        },
+    },
+    service="synthetic",
+    api="v1",
+)
+
+
+def test_maps_parse_from_entry_key_value_fields() -> None:
+    fields = query.parse_form(
+        b"Action=Put&Labels.entry.2.key=b&Labels.entry.2.value=2"
+        b"&Labels.entry.1.key=a&Labels.entry.1.value=1"
+        b"&Grid.member.1.member.1=x&Grid.member.1.member.2=y&Grid.member.2="
+    )
+    operation, params = query.parse_request(_SYNTHETIC, fields)
+    assert operation.name == "Put"
+    assert params == {"Labels": {"a": 1, "b": 2}, "Grid": [["x", "y"], []]}
+
+
+def test_map_entry_without_key_is_rejected() -> None:
+    fields = query.parse_form(b"Action=Put&Labels.entry.1.value=1")
+    with pytest.raises(SesError) as caught:
+        query.parse_request(_SYNTHETIC, fields)
+    assert caught.value.message == (
+        "Invalid value for parameter Labels.entry.1: an entry needs a key"
+    )
