@@ -9,10 +9,12 @@ flight when the process dies. The heavy variant raises ``SESKIT_KILL_CLIENTS`` /
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import threading
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from emulator.server import EmulatorServer
 from tests.integration.sendmix import (
     TEMPLATE,
     EmulatorProcess,
@@ -184,3 +187,26 @@ def test_bad_credentials_file_stops_startup(tmp_path: Path, line: str) -> None:
     proc = _start_failure("--auth", "verify", "--credentials-file", str(path))
     assert proc.returncode == 2
     assert str(path) in proc.stderr
+
+
+def _post(url: str, path: str, body: dict[str, str]) -> int:
+    request = urllib.request.Request(
+        f"{url}{path}",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return int(response.status)
+
+
+def test_control_api_reset_is_saved_too(tmp_path: Path) -> None:
+    data = str(tmp_path / "data")
+    with EmulatorServer(data_dir=data) as server:
+        ses = client(server.endpoint_url, "ses")
+        ses.verify_email_identity(EmailAddress="before@example.com")
+        assert _post(server.endpoint_url, "/_emulator/reset", {}) == 204
+        ses.verify_email_identity(EmailAddress="after@example.com")
+    with EmulatorServer(data_dir=data) as server:
+        identities = client(server.endpoint_url, "ses").list_identities()["Identities"]
+        assert identities == ["after@example.com"]
