@@ -69,3 +69,11 @@ def email_fields_are_typed() -> None:
     EMAIL.to[0].email.upper()
     EMAIL.subject.upper()  # type: ignore[union-attr]
     Email(sender="s@example.com", to=[1])  # type: ignore[list-item]
+
+
+def hand_written_payload_missing_a_required_key_fails(client: SESClient) -> None:
+    payload: SendEmailRequestTypeDef = {  # type: ignore[typeddict-item]
+        "Source": "s@example.com",
+        "Destination": {"ToAddresses": ["a@example.com"]},
+    }
+    client.send_email(**payload)
