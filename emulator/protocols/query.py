@@ -93,7 +93,8 @@ def parse_request(spec: ServiceSpec, fields: dict[str, str]) -> tuple[Operation,
     version = fields.get("Version", spec.api_version)
     operation = spec.operations.get(action)
     if operation is None or version != spec.api_version:
-        # The text Coral query services answer with for an unknown action or version [O].
+        # The text AWS's Coral query services (e.g. STS) answer with for an unknown action or
+        # version; unverified against SES itself [I].
         text = f"Could not find operation {action} for version {version}"
         raise SesError(text, v1=Wire("InvalidAction", 400), v2=Wire("InvalidAction", 400))
     if operation.input is None:
