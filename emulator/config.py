@@ -119,6 +119,18 @@ class Settings:
     credentials_file: str | None = None  # KEY:SECRET lines or an AWS credentials file
     control_token: str | None = None
 
+    # Event publishing (docs/events.md): webhook subscriptions to SNS topic ARNs, as
+    # (topic ARN, URL) pairs; SNS's SubscriptionConfirmation handshake unless auto-confirmed.
+    sns_subscriptions: tuple[tuple[str, str], ...] = ()
+    sns_auto_confirm: bool = False
+    # SNS's default HTTP delivery policy makes 1 attempt + 3 retries [D]; the emulator backs off
+    # exponentially from sns_retry_delay seconds (SNS waits 20 s, too slow for a test suite).
+    sns_delivery_attempts: int = 4
+    sns_retry_delay: float = 0.5
+    sns_timeout: float = 15.0  # SNS gives an HTTP endpoint 15 s to answer [D]
+    # Base URL put in SubscribeURL / UnsubscribeURL (default http://HOST:PORT of the emulator).
+    sns_public_url: str | None = None
+
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
             raise SettingsError("port", f"must be 0..65535 (got {self.port})")
@@ -153,6 +165,14 @@ class Settings:
             raise SettingsError("max_request_bytes", "must be positive")
         if not (len(self.default_account) == 12 and self.default_account.isdigit()):
             raise SettingsError("default_account", "must be a 12-digit account id")
+        for topic_arn, url in self.sns_subscriptions:
+            _check_subscription(topic_arn, url)
+        if self.sns_delivery_attempts < 1:
+            raise SettingsError("sns_delivery_attempts", "must be >= 1")
+        if not self.sns_retry_delay >= 0:
+            raise SettingsError("sns_retry_delay", "must be >= 0 seconds")
+        if not self.sns_timeout > 0:
+            raise SettingsError("sns_timeout", "must be > 0 seconds")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -197,6 +217,21 @@ def _credential(text: str) -> tuple[str, str]:
     if not sep or not key.strip() or not secret.strip():
         raise ValueError(f"expected KEY:SECRET (got {text.split(':', 1)[0]!r}…)")
     return key.strip(), secret.strip()
+
+
+def _check_subscription(topic_arn: str, url: str) -> None:
+    if not topic_arn.startswith("arn:") or topic_arn.count(":") < 5:
+        raise SettingsError("sns_subscriptions", f"not a topic ARN: {topic_arn!r}")
+    if not url.startswith(("http://", "https://")):
+        raise SettingsError("sns_subscriptions", f"not an http(s) URL: {url!r}")
+
+
+def _subscription(text: str) -> tuple[str, str]:
+    # TOPIC_ARN=URL; an ARN has no "=", so the first one separates them.
+    topic_arn, sep, url = text.partition("=")
+    if not sep or not topic_arn.strip() or not url.strip():
+        raise ValueError(f"expected TOPIC_ARN=URL (got {text!r})")
+    return topic_arn.strip(), url.strip()
 
 
 def _optional_int(text: str) -> int | None:
@@ -333,6 +368,42 @@ OPTIONS: tuple[Option, ...] = (
         flag="--max-message-tags",
         parse=_optional_int,
         help="most tags per message (50; 'none' = no limit)",
+    ),
+    Option(
+        field="sns_subscriptions",
+        flag="--sns-subscription",
+        parse=_subscription,
+        repeatable=True,
+        help="deliver events published to an SNS topic to a webhook: TOPIC_ARN=URL (repeatable)",
+    ),
+    Option(
+        field="sns_auto_confirm",
+        flag="--sns-auto-confirm",
+        switch=True,
+        help="confirm webhook subscriptions at once, skipping SNS's SubscriptionConfirmation",
+    ),
+    Option(
+        field="sns_delivery_attempts",
+        flag="--sns-delivery-attempts",
+        parse=int,
+        help="attempts per webhook delivery, retries included (4, as SNS's default policy)",
+    ),
+    Option(
+        field="sns_retry_delay",
+        flag="--sns-retry-delay",
+        parse=float,
+        help="seconds before the first webhook retry, doubling after each (0.5)",
+    ),
+    Option(
+        field="sns_timeout",
+        flag="--sns-timeout",
+        parse=float,
+        help="seconds a webhook has to answer one delivery (15, as SNS)",
+    ),
+    Option(
+        field="sns_public_url",
+        flag="--sns-public-url",
+        help="base URL webhooks reach the emulator at, for SubscribeURL (default http://HOST:PORT)",
     ),
 )
 
