@@ -72,3 +72,13 @@ def test_doc_examples_run_and_print_what_they_say(
         if expected:
             assert printed == expected, f"{page} block {index}"
     assert ran >= 4
+
+
+@pytest.mark.parametrize("module", ["message", "mime", "v1", "v2", "batching"])
+def test_docstring_examples_hold(module: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"seskit.{module}"))
+    assert result.attempted > 0
+    assert result.failed == 0
