@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import string
+from collections.abc import Callable
+from typing import TypeVar
 
 import pytest
 from hypothesis import assume, given
@@ -25,6 +27,7 @@ from seskit import (
 )
 from tests.unit.seskit.expect import invalid
 
+T = TypeVar("T")
 TAG_NAME_CHARS = set(string.ascii_letters + string.digits + "_-")
 TAG_VALUE_CHARS = TAG_NAME_CHARS | {".", "@"}
 valid_names = st.text(alphabet=sorted(TAG_NAME_CHARS), min_size=1, max_size=255)
@@ -170,3 +173,54 @@ def test_public_names_are_exactly_all() -> None:
 
 def _is_module(value: object) -> bool:
     return type(value).__name__ == "module"
+
+
+ADDRESS_RULES = {"address-syntax", "address-charset", "address-length"}
+
+
+def _outcome(make: Callable[[], T]) -> T | ValidationError:
+    try:
+        return make()
+    except ValidationError as error:
+        return error
+
+
+@given(st.text(max_size=80))
+def test_any_text_parses_as_an_address_or_raises_address_error(text: str) -> None:
+    result = _outcome(lambda: seskit.Address.parse(text, field="to[0]"))
+    if isinstance(result, ValidationError):
+        assert isinstance(result, AddressError)
+        assert (result.field, result.rule in ADDRESS_RULES) == ("to[0]", True), result
+    else:
+        assert result.email.isascii()
+        assert result.formatted.isascii()
+        assert seskit.Address.parse(result.formatted) == result
+
+
+@given(
+    st.from_regex(r"[a-z]{1,8}@[a-z]{1,8}\.[a-z]{2,3}", fullmatch=True),
+    st.text(max_size=60),
+)
+def test_any_display_name_is_encoded_or_refused(addr: str, name: str) -> None:
+    result = _outcome(lambda: seskit.Address(email=addr, name=name))
+    if isinstance(result, ValidationError):
+        assert isinstance(result, AddressError)
+        assert ("\n" in name or "\r" in name) != (result.rule == "address-length"), result
+    else:
+        assert result.formatted.isascii()
+        reparsed = seskit.Address.parse(result.formatted)
+        assert reparsed.email == addr
+        assert (reparsed.name or "") == (result.name or "")
+
+
+@given(st.text(max_size=300), st.text(max_size=90))
+def test_any_attachment_metadata_is_accepted_or_raises_attachment_error(
+    filename: str, content_type: str
+) -> None:
+    result = _outcome(
+        lambda: seskit.Attachment(filename=filename, content=b"", content_type=content_type)
+    )
+    if isinstance(result, ValidationError):
+        assert isinstance(result, seskit.AttachmentError)
+        assert result.field in {"attachment.filename", "attachment.content_type"}
+        assert result.rule.startswith("attachment-")
