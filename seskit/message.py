@@ -77,6 +77,8 @@ def _checked(email: str, name: str | None, field: str) -> tuple[str, str | None,
         addr = rules.normalize_addr_spec(email, field=field)
     if name:
         rules.check_no_line_break(name, field=field, rule="address-syntax", error=AddressError)
+        name = name.strip()  # outer whitespace does not survive a header anyway
+    if name:
         formatted = formataddr((name, addr))  # RFC 2047 for non-ASCII, quoting for specials
     else:
         name = None
@@ -96,7 +98,8 @@ class Address:
     """One email address, with an optional display name.
 
     ``email`` is the bare ``local@domain`` as sent (a Unicode domain is stored in Punycode);
-    ``name`` the display name as given (Unicode is fine: it is RFC 2047-encoded on the wire);
+    ``name`` the display name without outer whitespace (Unicode is fine: it is RFC 2047-encoded
+    on the wire);
     ``formatted`` is the header form, ``"Name <local@domain>"`` or just the address.
 
     >>> Address.parse("Zoë <zoe@bücher.example>").formatted

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Final, NoReturn
 
 from seskit.errors import (
@@ -22,6 +22,15 @@ from seskit.errors import (
     TemplateDataError,
     ValidationError,
 )
+
+# Unicode domains become Punycode with IDNA 2008 + UTS 46 (the `idna` package, which aiohttp
+# already pulls in through yarl): IDNA 2003, the standard library's codec, maps "straße.de" to
+# "strasse.de", a different domain. Without the package, the standard library's codec is used.
+_idna_encode: Callable[..., bytes] | None
+try:
+    from idna import encode as _idna_encode
+except ImportError:  # pragma: no cover - only without aiohttp's dependencies
+    _idna_encode = None
 
 __all__ = [
     "BLOCKED_ATTACHMENT_EXTENSIONS",
@@ -493,7 +502,7 @@ def normalize_addr_spec(addr: str, *, field: str) -> str:
     """Check a bare address (``local@domain``) the way SES does, and return it ready to send.
 
     The local part must be 7-bit ASCII (SES has no SMTPUTF8); a Unicode domain is converted to
-    Punycode (IDNA 2003, the standard library's ``idna`` codec). Checks mirror the JavaMail
+    Punycode (IDNA 2008 with UTS 46 mapping). Checks mirror the JavaMail
     ``InternetAddress`` texts SES answers with (ses-spec §2.2). Raises `AddressError` with rule
     ``address-syntax``, ``address-charset`` or ``address-length``.
     """
@@ -545,7 +554,10 @@ def normalize_addr_spec(addr: str, *, field: str) -> str:
             )
     if not domain.isascii() and _CONTROL_OR_SPACE_RE.search(domain) is None:
         try:
-            domain = domain.encode("idna").decode("ascii")
+            if _idna_encode is None:
+                domain = domain.encode("idna").decode("ascii")
+            else:
+                domain = _idna_encode(domain, uts46=True).decode("ascii")
         except UnicodeError as exc:
             raise AddressError(
                 field,

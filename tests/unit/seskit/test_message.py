@@ -49,6 +49,17 @@ def test_address_encodes_non_ascii_display_name_per_rfc2047() -> None:
 
 def test_address_converts_unicode_domain_to_punycode() -> None:
     assert Address.parse("info@bücher.example").email == "info@xn--bcher-kva.example"
+    # IDNA 2008 keeps ß (IDNA 2003 would send this to strasse.de, another domain).
+    assert Address.parse("info@straße.de").email == "info@xn--strae-oqa.de"
+    with invalid(AddressError, "address", "address-charset"):
+        Address.parse("info@x☃.com")
+
+
+def test_without_the_idna_package_the_stdlib_codec_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    from seskit import rules
+
+    monkeypatch.setattr(rules, "_idna_encode", None)
+    assert rules.normalize_addr_spec("info@straße.de", field="to") == "info@strasse.de"
 
 
 @pytest.mark.parametrize(
