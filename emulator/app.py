@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from emulator import guards, inspect
+from emulator import guards, inspect, sns
 from emulator.config import Settings
 from emulator.protocols import auth, models, query, restjson
 from emulator.protocols.models import Operation
@@ -191,6 +191,9 @@ def build_app(settings: Settings, *, backend: Backend | None = None) -> web.Appl
     # Reliability guards (SigV4, control token, faults, --data-dir): emulator/guards.py.
     # Before the control API, whose /_emulator catch-all would shadow /_emulator/faults.
     guards.install(app, settings, backend, request_id=REQUEST_ID)
+    # Event publishing to SNS webhooks (its /_emulator routes go before the control API's
+    # catch-all; its middleware answers SNS API actions sent to "/").
+    sns.install(app, backend)
     # The /_aws/ses and /_emulator control API first: the catch-all below must not shadow it.
     inspect.add_routes(app, backend)
     app.router.add_route("*", "/", service.handle_v1)

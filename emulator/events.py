@@ -1,0 +1,691 @@
+"""The events SES generates for accepted messages, in SES's own JSON formats (sans-I/O).
+
+For every accepted message the emulator generates the events SES would (`generate`), from the
+outcome the send pipeline recorded for each recipient (`MessageRecord.outcomes`, set by the
+mailbox simulator and the suppression list) and from the record's status:
+
+| what was recorded                              | events                                          |
+|------------------------------------------------|-------------------------------------------------|
+| every accepted message                         | ``Send``                                        |
+| ``status == "rendering_failure"``              | ``Rendering Failure`` (nothing is delivered)    |
+| an attachment holding the EICAR test string    | ``Reject`` (virus; nothing is delivered) [D]    |
+| ``delivered`` / ``ooto`` / ``complaint``       | one ``Delivery`` listing those recipients       |
+| ``bounce`` (``bounce@simulator``)              | ``Bounce`` Permanent / General                  |
+| ``suppressed``, simulator address              | ``Bounce`` Permanent / Suppressed               |
+| ``suppressed``, account suppression list       | ``Bounce`` Permanent / OnAccountSuppressionList |
+| ``complaint``                                  | ``Complaint`` (abuse), after its ``Delivery``   |
+
+``ooto@simulator`` is a delivery: the out-of-office reply goes to the sender's mailbox, and SES
+publishes no event for it [D] (mailbox simulator). Simulated bounces of one message are
+combined into one Bounce event per bounce subtype [D]. ``DeliveryDelay``, ``Open`` and
+``Click`` happen only on request (`on_request`, the control API).
+
+Two payload formats (SES developer guide, "Contents of event data that Amazon SES publishes
+to Amazon SNS" and "Amazon SNS notification contents for Amazon SES") [D]:
+
+- **event publishing** (`event_payload`), for configuration-set event destinations: top-level
+  ``eventType``; ``mail`` with ``tags``; every event type.
+- **notifications** (`notification_payload`), for identity notification topics
+  (SetIdentityNotificationTopic): top-level ``notificationType``, only Bounce, Complaint and
+  Delivery; ``mail`` has ``sourceIp`` and ``callerIdentity`` but no ``tags``, and headers only
+  when SetIdentityHeadersInNotificationsEnabled is on for that type.
+
+`routes` says where an event goes (`Route`: a topic ARN and the JSON text SNS carries);
+`EventLog` keeps every generated event and what became of its deliveries, for
+``GET /_emulator/events`` and `MessageRecord.events`.
+"""
+
+from __future__ import annotations
+
+import email
+import email.parser
+import email.policy
+import threading
+import uuid
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import getaddresses
+from typing import Any, Final, Literal
+
+from emulator.ses import identities, simulator
+from emulator.ses.state import AccountState, Identity
+from emulator.store import MessageRecord
+
+__all__ = [
+    "DELAY_TYPES",
+    "DETAIL_KEYS",
+    "EICAR_SIGNATURE",
+    "EVENT_TYPES",
+    "MATCHING_EVENT_TYPES",
+    "MAX_LOGGED_EVENTS",
+    "NOTIFICATION_TYPES",
+    "REQUESTABLE_TYPES",
+    "EventLog",
+    "EventType",
+    "LoggedEvent",
+    "Route",
+    "SesEvent",
+    "event_payload",
+    "generate",
+    "iso_timestamp",
+    "mail_object",
+    "notification_payload",
+    "on_request",
+    "routes",
+    "sending_identity",
+]
+
+EventType = Literal[
+    "Send",
+    "Delivery",
+    "Bounce",
+    "Complaint",
+    "Reject",
+    "Rendering Failure",
+    "DeliveryDelay",
+    "Open",
+    "Click",
+]
+EVENT_TYPES: Final[tuple[EventType, ...]] = (
+    "Send",
+    "Delivery",
+    "Bounce",
+    "Complaint",
+    "Reject",
+    "Rendering Failure",
+    "DeliveryDelay",
+    "Open",
+    "Click",
+)
+# eventType → the v2 EventType enum an event destination's MatchingEventTypes lists [M]
+# (v1 destinations are stored in the v2 spelling by emulator.ses.configsets).
+MATCHING_EVENT_TYPES: Final[dict[EventType, str]] = {
+    "Send": "SEND",
+    "Delivery": "DELIVERY",
+    "Bounce": "BOUNCE",
+    "Complaint": "COMPLAINT",
+    "Reject": "REJECT",
+    "Rendering Failure": "RENDERING_FAILURE",
+    "DeliveryDelay": "DELIVERY_DELAY",
+    "Open": "OPEN",
+    "Click": "CLICK",
+}
+# The object holding each event type's details; "Rendering Failure" breaks the pattern [D].
+DETAIL_KEYS: Final[dict[EventType, str]] = {
+    "Send": "send",
+    "Delivery": "delivery",
+    "Bounce": "bounce",
+    "Complaint": "complaint",
+    "Reject": "reject",
+    "Rendering Failure": "failure",
+    "DeliveryDelay": "deliveryDelay",
+    "Open": "open",
+    "Click": "click",
+}
+# Identity notification topics carry only these three types [D] (SetIdentityNotificationTopic).
+NOTIFICATION_TYPES: Final[tuple[EventType, ...]] = ("Bounce", "Complaint", "Delivery")
+# What the control API can make happen to an accepted message after the fact.
+REQUESTABLE_TYPES: Final[tuple[EventType, ...]] = (
+    "Open",
+    "Click",
+    "DeliveryDelay",
+    "Delivery",
+    "Bounce",
+    "Complaint",
+)
+# deliveryDelay.delayType values [D] (event publishing contents).
+DELAY_TYPES: Final = (
+    "InternalFailure",
+    "General",
+    "MailboxFull",
+    "SpamDetected",
+    "RecipientServerError",
+    "IPFailure",
+    "TransientCommunicationFailure",
+    "BYOIPHostNameLookupUnavailable",
+    "Undetermined",
+    "SendingDeferral",
+)
+# The EICAR anti-virus test file: SES accepts such a message, then rejects it as a virus and
+# publishes a Reject event (ses-spec §4 [D]).
+EICAR_SIGNATURE: Final = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+# The log keeps the newest events only, so a long-running emulator's memory stays bounded.
+MAX_LOGGED_EVENTS: Final = 10_000
+
+# What SES writes in the fields no emulator can observe. Addresses come from TEST-NET-1
+# (RFC 5737) so they can never be mistaken for a real server.
+_REPORTING_MTA: Final = "a8-70.smtp-out.amazonses.com"
+_REMOTE_MTA_IP: Final = "192.0.2.1"
+_SOURCE_IP: Final = "127.0.0.1"
+_SMTP_OK: Final = "250 2.6.0 Message received"
+# Delivery happens a moment after the send [I]; fixed, so payloads are deterministic.
+_PROCESSING_MILLIS: Final = 500
+# A DeliveryDelay's expirationTime: SES retries for up to 14 hours [D].
+_DELAY_EXPIRATION_SECONDS: Final = 14 * 3600
+_SIMULATOR_USER_AGENT: Final = "Amazon SES Mailbox Simulator"
+_OPEN_USER_AGENT: Final = "Mozilla/5.0 (seskit emulator)"
+# The bounce recipients' texts SES reports for each subtype [D] (notification examples).
+_GENERAL_BOUNCE: Final = ("5.1.1", "smtp; 550 5.1.1 user unknown")
+_SUPPRESSED_BOUNCE: Final = (
+    "5.1.1",
+    "Amazon SES has suppressed sending to this address because it has a recent history of "
+    "bouncing as an invalid address. For more information about how to remove an address "
+    "from the suppression list, see the Amazon SES Developer Guide: "
+    "http://docs.aws.amazon.com/ses/latest/DeveloperGuide/remove-from-suppressionlist.html ",
+)
+_ACCOUNT_SUPPRESSED_BOUNCE: Final = (
+    "5.1.1",
+    "Amazon SES did not send the message to this address because it is on the suppression "
+    "list for your account. For more information about removing addresses from the "
+    "suppression list, see the Amazon SES Developer Guide at "
+    "https://docs.aws.amazon.com/ses/latest/DeveloperGuide/sending-email-suppression-list.html",
+)
+
+Channel = Literal["event-publishing", "notification"]
+
+
+def iso_timestamp(epoch: float) -> str:
+    """SES's timestamp spelling: ISO 8601 UTC with milliseconds, ``2016-10-19T23:20:52.240Z``."""
+    moment = datetime.fromtimestamp(epoch, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _feedback_id(now: float) -> str:
+    # Shaped like a MessageId, as SES's feedback ids are [O].
+    return f"0100{int(now * 1000) & 0xFFFFFFFFFFFF:012x}-{uuid.uuid4()}-000000"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SesEvent:
+    """One event for one message: its type, when, who it concerns, and its details object.
+
+    ``detail`` is the type's object exactly as SES publishes it (``bounce{…}``,
+    ``delivery{…}``…), without the surrounding ``mail`` object, which `event_payload` and
+    `notification_payload` add from the message record.
+    """
+
+    type: EventType
+    timestamp: float
+    recipients: tuple[str, ...]
+    detail: Mapping[str, Any]
+
+    def __post_init__(self) -> None:
+        if self.type not in EVENT_TYPES:
+            raise ValueError(f"type: one of {', '.join(EVENT_TYPES)} (got {self.type!r})")
+
+
+# --------------------------------------------------------------------------- generation
+
+
+def _is_virus(raw: bytes) -> bool:
+    if not raw:
+        return False
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    for part in message.walk():
+        if part.is_multipart():
+            continue
+        payload = part.get_payload(decode=True)
+        if isinstance(payload, bytes) and EICAR_SIGNATURE in payload:
+            return True
+    return False
+
+
+def _bounce(
+    recipients: Sequence[str], subtype: str, diagnostic: tuple[str, str], at: float
+) -> SesEvent:
+    status, code = diagnostic
+    detail: dict[str, Any] = {
+        "bounceType": "Permanent",
+        "bounceSubType": subtype,
+        "bouncedRecipients": [
+            {"emailAddress": r, "action": "failed", "status": status, "diagnosticCode": code}
+            for r in recipients
+        ],
+        "timestamp": iso_timestamp(at),
+        "feedbackId": _feedback_id(at),
+    }
+    if subtype == "General":
+        detail["reportingMTA"] = f"dns; {_REPORTING_MTA}"
+        detail["remoteMtaIp"] = _REMOTE_MTA_IP
+    else:
+        # A suppressed address is never attempted: SES itself reports it [D].
+        detail["reportingMTA"] = "dns; amazonses.com"
+    return SesEvent(type="Bounce", timestamp=at, recipients=tuple(recipients), detail=detail)
+
+
+def _delivery(recipients: Sequence[str], sent: float) -> SesEvent:
+    at = sent + _PROCESSING_MILLIS / 1000
+    return SesEvent(
+        type="Delivery",
+        timestamp=at,
+        recipients=tuple(recipients),
+        detail={
+            "timestamp": iso_timestamp(at),
+            "processingTimeMillis": _PROCESSING_MILLIS,
+            "recipients": list(recipients),
+            "smtpResponse": _SMTP_OK,
+            "reportingMTA": _REPORTING_MTA,
+            "remoteMtaIp": _REMOTE_MTA_IP,
+        },
+    )
+
+
+def _complaint(recipients: Sequence[str], sent: float) -> SesEvent:
+    at = sent + 2 * _PROCESSING_MILLIS / 1000
+    return SesEvent(
+        type="Complaint",
+        timestamp=at,
+        recipients=tuple(recipients),
+        detail={
+            "complainedRecipients": [{"emailAddress": r} for r in recipients],
+            "timestamp": iso_timestamp(at),
+            "feedbackId": _feedback_id(at),
+            "complaintSubType": None,
+            "userAgent": _SIMULATOR_USER_AGENT,
+            "complaintFeedbackType": "abuse",
+            "arrivalDate": iso_timestamp(sent + _PROCESSING_MILLIS / 1000),
+        },
+    )
+
+
+def generate(record: MessageRecord) -> list[SesEvent]:
+    """The events SES generates for an accepted message, in the order it publishes them."""
+    sent = record.timestamp
+    everyone = tuple(record.recipients)
+    events = [SesEvent(type="Send", timestamp=sent, recipients=everyone, detail={})]
+    if record.status == "rendering_failure":
+        events.append(
+            SesEvent(
+                type="Rendering Failure",
+                timestamp=sent,
+                recipients=everyone,
+                detail={
+                    "errorMessage": record.rendering_error or "",
+                    "templateName": record.template or "",
+                },
+            )
+        )
+        return events
+    if _is_virus(record.raw):
+        events.append(
+            SesEvent(
+                type="Reject", timestamp=sent, recipients=everyone, detail={"reason": "Bad content"}
+            )
+        )
+        return events
+    outcome = {r: record.outcomes.get(r, "delivered") for r in record.recipients}
+    delivered = [r for r, o in outcome.items() if o in ("delivered", "ooto", "complaint")]
+    if delivered:
+        events.append(_delivery(delivered, sent))
+    bounced = [r for r, o in outcome.items() if o == "bounce"]
+    if bounced:
+        events.append(_bounce(bounced, "General", _GENERAL_BOUNCE, sent))
+    suppressed = [r for r, o in outcome.items() if o == "suppressed"]
+    on_global = [r for r in suppressed if simulator.is_simulator(r)]
+    on_account = [r for r in suppressed if not simulator.is_simulator(r)]
+    if on_global:
+        events.append(_bounce(on_global, "Suppressed", _SUPPRESSED_BOUNCE, sent))
+    if on_account:
+        events.append(
+            _bounce(on_account, "OnAccountSuppressionList", _ACCOUNT_SUPPRESSED_BOUNCE, sent)
+        )
+    complained = [r for r, o in outcome.items() if o == "complaint"]
+    if complained:
+        events.append(_complaint(complained, sent))
+    return events
+
+
+def on_request(
+    record: MessageRecord,
+    event_type: str,
+    *,
+    now: float,
+    recipients: Sequence[str] | None = None,
+    link: str | None = None,
+    delay_type: str | None = None,
+    user_agent: str | None = None,
+    ip_address: str | None = None,
+) -> SesEvent:
+    """An event the control API asked for (``POST /_emulator/messages/{id}/events``).
+
+    Raises ValueError, naming the field, for an unknown type, a recipient the message did not
+    have, a Click without a link, or an unknown delay type.
+    """
+    if event_type not in REQUESTABLE_TYPES:
+        raise ValueError(f"type: one of {', '.join(REQUESTABLE_TYPES)} (got {event_type!r})")
+    chosen = tuple(record.recipients) if recipients is None else tuple(recipients)
+    unknown = [r for r in chosen if r not in record.recipients]
+    if unknown:
+        raise ValueError(f"recipients: not recipients of message {record.id}: {unknown}")
+    if not chosen:
+        raise ValueError("recipients: at least one recipient")
+    if link is not None and event_type != "Click":
+        raise ValueError("link: only a Click has a link")
+    if delay_type is not None and event_type != "DeliveryDelay":
+        raise ValueError("delay_type: only a DeliveryDelay has a delay type")
+    agent = user_agent or _OPEN_USER_AGENT
+    ip = ip_address or _SOURCE_IP
+    if event_type == "Open":
+        detail: dict[str, Any] = {
+            "timestamp": iso_timestamp(now),
+            "userAgent": agent,
+            "ipAddress": ip,
+        }
+        return SesEvent(type="Open", timestamp=now, recipients=chosen, detail=detail)
+    if event_type == "Click":
+        if not link:
+            raise ValueError("link: a Click needs the link that was clicked")
+        detail = {
+            "timestamp": iso_timestamp(now),
+            "userAgent": agent,
+            "ipAddress": ip,
+            "link": link,
+            "linkTags": {},
+        }
+        return SesEvent(type="Click", timestamp=now, recipients=chosen, detail=detail)
+    if event_type == "DeliveryDelay":
+        kind = delay_type or "TransientCommunicationFailure"
+        if kind not in DELAY_TYPES:
+            raise ValueError(f"delay_type: one of {', '.join(DELAY_TYPES)} (got {kind!r})")
+        detail = {
+            "timestamp": iso_timestamp(now),
+            "delayType": kind,
+            "expirationTime": iso_timestamp(now + _DELAY_EXPIRATION_SECONDS),
+            "delayedRecipients": [
+                {
+                    "emailAddress": r,
+                    "status": "4.4.1",
+                    "diagnosticCode": "smtp; 421 4.4.1 Unable to connect to remote host",
+                }
+                for r in chosen
+            ],
+            "reportingMTA": _REPORTING_MTA,
+        }
+        return SesEvent(type="DeliveryDelay", timestamp=now, recipients=chosen, detail=detail)
+    if event_type == "Delivery":
+        return _delivery(chosen, now - _PROCESSING_MILLIS / 1000)
+    if event_type == "Bounce":
+        return _bounce(chosen, "General", _GENERAL_BOUNCE, now)
+    return _complaint(chosen, now - 2 * _PROCESSING_MILLIS / 1000)
+
+
+# --------------------------------------------------------------------------- payloads
+
+
+def sending_identity(state: AccountState | None, address: str) -> Identity | None:
+    """The identity SES sends ``address``'s mail as: the address itself (without a ``+label``),
+    else its domain or the nearest parent domain; None if none is stored.
+
+    The most specific identity wins, so an address identity's notification topics override its
+    domain's [I] (SES documents this for feedback forwarding).
+    """
+    if state is None or "@" not in address:
+        return None
+    local, _, domain = address.rpartition("@")
+    candidates = [address, f"{local.split('+', 1)[0]}@{domain}"]
+    labels = domain.lower().split(".")
+    candidates += [".".join(labels[i:]) for i in range(len(labels) - 1)]
+    for name in candidates:
+        found = identities.find(state, name)
+        if found is not None:
+            return found
+    return None
+
+
+def _headers(raw: bytes) -> list[tuple[str, str]]:
+    parsed = email.parser.BytesHeaderParser(policy=email.policy.default).parsebytes(raw)
+    assert isinstance(parsed, EmailMessage)
+    return [(name, str(value)) for name, value in parsed.items()]
+
+
+def _common_headers(record: MessageRecord, headers: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    lookup: dict[str, list[str]] = {}
+    for name, value in headers:
+        lookup.setdefault(name.lower(), []).append(value)
+    common: dict[str, Any] = {}
+    for header, key in (
+        ("from", "from"),
+        ("reply-to", "replyTo"),
+        ("to", "to"),
+        ("cc", "cc"),
+        ("bcc", "bcc"),
+    ):
+        if header in lookup:
+            common[key] = [
+                f"{name} <{addr}>" if name else addr for name, addr in getaddresses(lookup[header])
+            ]
+    if "date" in lookup:
+        common["date"] = lookup["date"][0]
+    # SES reports its own MessageId here, not the Message-ID header's [D] (examples).
+    common["messageId"] = record.id
+    if "subject" in lookup:
+        common["subject"] = lookup["subject"][0]
+    return common
+
+
+def mail_object(
+    record: MessageRecord,
+    *,
+    identity: Identity | None,
+    channel: Channel,
+    include_headers: bool = True,
+) -> dict[str, Any]:
+    """The ``mail`` object both formats share, for ``channel``'s format.
+
+    ``sourceArn`` names the sending identity (the domain of the sender when none is stored, as
+    with ``--auto-verify``).
+    """
+    domain = record.envelope_from.rpartition("@")[2].lower()
+    identity_name = identity.name if identity is not None else domain
+    mail: dict[str, Any] = {
+        "timestamp": iso_timestamp(record.timestamp),
+        "source": record.source,
+        "sourceArn": f"arn:aws:ses:{record.region}:{record.account}:identity/{identity_name}",
+    }
+    if channel == "notification":
+        mail["sourceIp"] = _SOURCE_IP
+        mail["callerIdentity"] = "root"
+    mail["sendingAccountId"] = record.account
+    mail["messageId"] = record.id
+    mail["destination"] = list(record.recipients)
+    if include_headers:
+        headers = _headers(record.raw)
+        mail["headersTruncated"] = False
+        mail["headers"] = [{"name": n, "value": v} for n, v in headers]
+        mail["commonHeaders"] = _common_headers(record, headers)
+    if channel == "event-publishing":
+        tags: dict[str, list[str]] = {}
+        if record.configuration_set:
+            tags["ses:configuration-set"] = [record.configuration_set]
+        tags["ses:source-ip"] = [_SOURCE_IP]
+        tags["ses:from-domain"] = [domain]
+        tags["ses:caller-identity"] = ["root"]
+        tags["ses:operation"] = [record.operation]
+        for name, value in record.tags:
+            tags.setdefault(name, []).append(value)
+        mail["tags"] = tags
+    return mail
+
+
+def event_payload(
+    event: SesEvent, record: MessageRecord, *, identity: Identity | None
+) -> dict[str, Any]:
+    """The event-publishing JSON object (configuration-set event destinations)."""
+    return {
+        "eventType": event.type,
+        "mail": mail_object(record, identity=identity, channel="event-publishing"),
+        DETAIL_KEYS[event.type]: dict(event.detail),
+    }
+
+
+def notification_payload(
+    event: SesEvent, record: MessageRecord, *, identity: Identity | None, include_headers: bool
+) -> dict[str, Any]:
+    """The notification JSON object (identity notification topics): Bounce/Complaint/Delivery."""
+    if event.type not in NOTIFICATION_TYPES:
+        raise ValueError(f"{event.type} events have no notification format")
+    return {
+        "notificationType": event.type,
+        "mail": mail_object(
+            record, identity=identity, channel="notification", include_headers=include_headers
+        ),
+        DETAIL_KEYS[event.type]: dict(event.detail),
+    }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Route:
+    """One place an event goes: an SNS topic, in one of the two formats."""
+
+    channel: Channel
+    topic_arn: str
+    payload: dict[str, Any]
+    configuration_set: str | None = None
+    event_destination: str | None = None
+    identity: str | None = None
+
+
+def routes(event: SesEvent, record: MessageRecord, state: AccountState | None) -> list[Route]:
+    """Where SES publishes ``event``: each enabled SNS event destination of the message's
+    configuration set whose MatchingEventTypes has the type, then the sending identity's
+    notification topic for the type (Bounce, Complaint, Delivery only).
+
+    Destinations of other kinds (CloudWatch, Firehose, EventBridge, Pinpoint) are stored by the
+    emulator but published nowhere.
+    """
+    identity = sending_identity(state, record.envelope_from)
+    found: list[Route] = []
+    configuration_set = (
+        state.configuration_sets.get(record.configuration_set)
+        if state is not None and record.configuration_set
+        else None
+    )
+    if configuration_set is not None:
+        wanted = MATCHING_EVENT_TYPES[event.type]
+        for name, destination in configuration_set.event_destinations.items():
+            sns = destination.get("SnsDestination")
+            if not destination.get("Enabled") or not isinstance(sns, dict):
+                continue
+            if wanted not in destination.get("MatchingEventTypes", ()):
+                continue
+            found.append(
+                Route(
+                    channel="event-publishing",
+                    topic_arn=str(sns["TopicArn"]),
+                    payload=event_payload(event, record, identity=identity),
+                    configuration_set=configuration_set.name,
+                    event_destination=name,
+                )
+            )
+    if identity is not None and event.type in NOTIFICATION_TYPES:
+        topic = identity.notification_topics.get(event.type)
+        if topic:
+            include = identity.headers_in_notifications.get(event.type, False)
+            found.append(
+                Route(
+                    channel="notification",
+                    topic_arn=topic,
+                    payload=notification_payload(
+                        event, record, identity=identity, include_headers=include
+                    ),
+                    identity=identity.name,
+                )
+            )
+    return found
+
+
+# --------------------------------------------------------------------------- the log
+
+
+@dataclass(slots=True, kw_only=True)
+class LoggedEvent:
+    """One generated event, where it was published, and each delivery's fate."""
+
+    id: str
+    message_id: str
+    account: str
+    region: str
+    event: SesEvent
+    # One entry per route: channel, topic_arn, configuration_set / event_destination /
+    # identity, and "deliveries" (one per subscription, updated as attempts finish).
+    published: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The event as ``GET /_emulator/events`` and `MessageRecord.events` show it."""
+        return {
+            "id": self.id,
+            "message_id": self.message_id,
+            "account": self.account,
+            "region": self.region,
+            "type": self.event.type,
+            "timestamp": iso_timestamp(self.event.timestamp),
+            "recipients": list(self.event.recipients),
+            "detail": dict(self.event.detail),
+            "published": [
+                {**route, "deliveries": [dict(d) for d in route["deliveries"]]}
+                for route in self.published
+            ],
+        }
+
+
+class EventLog:
+    """Every generated event, oldest first, bounded to `MAX_LOGGED_EVENTS` (thread-safe)."""
+
+    def __init__(self, limit: int = MAX_LOGGED_EVENTS) -> None:
+        if limit <= 0:
+            raise ValueError(f"limit: must be positive (got {limit})")
+        self._events: deque[LoggedEvent] = deque(maxlen=limit)
+        self._lock = threading.Lock()
+
+    def add(self, record: MessageRecord, event: SesEvent) -> LoggedEvent:
+        """Log ``event`` of ``record``; the caller fills in ``published``."""
+        logged = LoggedEvent(
+            id=str(uuid.uuid4()),
+            message_id=record.id,
+            account=record.account,
+            region=record.region,
+            event=event,
+        )
+        with self._lock:
+            self._events.append(logged)
+        return logged
+
+    def select(
+        self,
+        *,
+        message_id: str | None = None,
+        event_type: str | None = None,
+        account: str | None = None,
+        region: str | None = None,
+    ) -> list[LoggedEvent]:
+        """Logged events matching every filter given, oldest first."""
+        with self._lock:
+            events = list(self._events)
+        return [
+            e
+            for e in events
+            if (message_id is None or e.message_id == message_id)
+            and (event_type is None or e.event.type == event_type)
+            and (account is None or e.account == account)
+            and (region is None or e.region == region)
+        ]
+
+    def clear(self, *, account: str | None = None, region: str | None = None) -> None:
+        """Forget the events of one account and/or region, or all of them."""
+        with self._lock:
+            kept = [
+                e
+                for e in self._events
+                if not (
+                    (account is None or e.account == account)
+                    and (region is None or e.region == region)
+                )
+            ]
+            self._events.clear()
+            self._events.extend(kept)
+
+    def __len__(self) -> int:
+        return len(self._events)
