@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from emulator import guards, inspect, sns
+from emulator import guards, inspect, relay, sns
 from emulator.config import Settings
 from emulator.protocols import auth, models, query, restjson
 from emulator.protocols.models import Operation
@@ -194,6 +194,8 @@ def build_app(settings: Settings, *, backend: Backend | None = None) -> web.Appl
     # Event publishing to SNS webhooks (its /_emulator routes go before the control API's
     # catch-all; its middleware answers SNS API actions sent to "/").
     sns.install(app, backend)
+    # --smtp-relay: forward each accepted message to an SMTP server (emulator/relay.py).
+    relay.install(app, settings, backend)
     # The /_aws/ses and /_emulator control API first: the catch-all below must not shadow it.
     inspect.add_routes(app, backend)
     app.router.add_route("*", "/", service.handle_v1)

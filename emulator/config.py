@@ -22,6 +22,7 @@ __all__ = [
     "Option",
     "Settings",
     "SettingsError",
+    "split_relay_address",
 ]
 
 DEFAULT_ACCOUNT = "000000000000"
@@ -32,6 +33,7 @@ DailyQuotaV2Error = Literal["LimitExceededException", "TooManyRequestsException"
 SizeCounting = Literal["mime", "base64"]
 V1ValidationCode = Literal["ValidationError", "InvalidParameterValue"]
 AuthMode = Literal["off", "verify"]
+RelayTls = Literal["none", "starttls", "tls"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +133,17 @@ class Settings:
     # Base URL put in SubscribeURL / UnsubscribeURL (default http://HOST:PORT of the emulator).
     sns_public_url: str | None = None
 
+    # SMTP relay (docs/inbox.md, emulator/relay.py): forward every accepted message to a real
+    # SMTP server such as Mailpit, as "host:port"; off when None.
+    smtp_relay: str | None = None
+    smtp_relay_tls: RelayTls = "none"
+    smtp_relay_user: str | None = None
+    smtp_relay_password: str | None = None
+    smtp_relay_verify_tls: bool = True  # off for a local server with a self-signed certificate
+    smtp_relay_attempts: int = 3  # per message, retries included
+    smtp_relay_retry_delay: float = 0.5  # seconds before the first retry, doubling after each
+    smtp_relay_timeout: float = 10.0  # seconds for one SMTP conversation step
+
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
             raise SettingsError("port", f"must be 0..65535 (got {self.port})")
@@ -173,6 +186,19 @@ class Settings:
             raise SettingsError("sns_retry_delay", "must be >= 0 seconds")
         if not self.sns_timeout > 0:
             raise SettingsError("sns_timeout", "must be > 0 seconds")
+        if self.smtp_relay is not None:
+            _check_relay_address(self.smtp_relay)
+        _check_choice("smtp_relay_tls", self.smtp_relay_tls, get_args(RelayTls))
+        if (self.smtp_relay_user is None) != (self.smtp_relay_password is None):
+            raise SettingsError(
+                "smtp_relay_user", "--smtp-relay-user and --smtp-relay-password go together"
+            )
+        if self.smtp_relay_attempts < 1:
+            raise SettingsError("smtp_relay_attempts", "must be >= 1")
+        if not self.smtp_relay_retry_delay >= 0:
+            raise SettingsError("smtp_relay_retry_delay", "must be >= 0 seconds")
+        if not self.smtp_relay_timeout > 0:
+            raise SettingsError("smtp_relay_timeout", "must be > 0 seconds")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -224,6 +250,22 @@ def _check_subscription(topic_arn: str, url: str) -> None:
         raise SettingsError("sns_subscriptions", f"not a topic ARN: {topic_arn!r}")
     if not url.startswith(("http://", "https://")):
         raise SettingsError("sns_subscriptions", f"not an http(s) URL: {url!r}")
+
+
+def split_relay_address(text: str) -> tuple[str, int]:
+    """``"host:port"`` (or ``"[::1]:port"``) → ``(host, port)``; `ValueError` if malformed."""
+    host, sep, port_text = text.strip().rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not sep or not host or not port_text.isdigit() or not 0 < int(port_text) <= 65535:
+        raise ValueError(f"expected HOST:PORT with a port 1..65535 (got {text!r})")
+    return host, int(port_text)
+
+
+def _check_relay_address(text: str) -> None:
+    try:
+        split_relay_address(text)
+    except ValueError as exc:
+        raise SettingsError("smtp_relay", str(exc)) from exc
 
 
 def _subscription(text: str) -> tuple[str, str]:
@@ -404,6 +446,47 @@ OPTIONS: tuple[Option, ...] = (
         field="sns_public_url",
         flag="--sns-public-url",
         help="base URL webhooks reach the emulator at, for SubscribeURL (default http://HOST:PORT)",
+    ),
+    Option(
+        field="smtp_relay",
+        flag="--smtp-relay",
+        help="forward every accepted message to this SMTP server, HOST:PORT (e.g. Mailpit)",
+    ),
+    Option(
+        field="smtp_relay_tls",
+        flag="--smtp-relay-tls",
+        choices=get_args(RelayTls),
+        help="relay connection security: none (default), starttls, or tls (implicit, port 465)",
+    ),
+    Option(field="smtp_relay_user", flag="--smtp-relay-user", help="relay SMTP AUTH user name"),
+    Option(
+        field="smtp_relay_password",
+        flag="--smtp-relay-password",
+        help="relay SMTP AUTH password (prefer the environment variable)",
+    ),
+    Option(
+        field="smtp_relay_verify_tls",
+        flag="--smtp-relay-verify-tls",
+        switch=True,
+        help="check the relay's TLS certificate (default on; --no-... for self-signed ones)",
+    ),
+    Option(
+        field="smtp_relay_attempts",
+        flag="--smtp-relay-attempts",
+        parse=int,
+        help="attempts per relayed message, retries included (3)",
+    ),
+    Option(
+        field="smtp_relay_retry_delay",
+        flag="--smtp-relay-retry-delay",
+        parse=float,
+        help="seconds before the first relay retry, doubling after each (0.5)",
+    ),
+    Option(
+        field="smtp_relay_timeout",
+        flag="--smtp-relay-timeout",
+        parse=float,
+        help="seconds the relay waits for each SMTP step (10)",
     ),
 )
 

@@ -292,7 +292,7 @@ def settings_json(settings: Settings) -> dict[str, Any]:
         if f.name == "credentials":
             # Access key ids help a user see which keys are accepted; secrets never leave.
             value = [{"access_key_id": key, "secret_access_key": "***"} for key, _ in value]
-        elif f.name == "control_token":
+        elif f.name in ("control_token", "smtp_relay_password"):
             value = None if value is None else "***"
         elif isinstance(value, tuple):
             value = list(value)

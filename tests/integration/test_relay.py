@@ -1,0 +1,422 @@
+"""The SMTP relay (``--smtp-relay``) against a real aiosmtpd server running as a separate process.
+
+The server script below records every SMTP transaction (MAIL FROM, every RCPT TO, the data,
+whether it was authenticated and encrypted) as one JSON line; the tests send through the
+emulator with boto3 and compare what arrived with what the emulator recorded.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiosmtplib
+import boto3
+import pytest
+from botocore.config import Config
+
+from emulator.__main__ import settings_from
+from emulator.config import SettingsError
+from emulator.relay import (
+    RelayOutcome,
+    RelayTarget,
+    envelope_for,
+    is_retryable,
+    relay_event,
+    retry_delays,
+)
+from emulator.server import EmulatorServer
+from emulator.store import MessageRecord
+from tests.components import require_component
+
+SENDER = "sender@example.com"
+
+SMTP_SERVER = r"""
+import asyncio, base64, json, ssl, sys
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+
+out_path, cert, key, user, password = sys.argv[1:6]
+
+class Recorder:
+    async def handle_DATA(self, server, session, envelope):
+        entry = {
+            "mail_from": envelope.mail_from,
+            "rcpt_tos": envelope.rcpt_tos,
+            "data": base64.b64encode(envelope.original_content).decode(),
+            "user": session.auth_data.login.decode() if session.authenticated else None,
+            "tls": session.ssl is not None,
+        }
+        with open(out_path, "a") as out:
+            out.write(json.dumps(entry) + "\n")
+        return "250 OK recorded"
+
+def authenticate(server, session, envelope, mechanism, data):
+    ok = (isinstance(data, LoginPassword) and data.login == user.encode()
+          and data.password == password.encode())
+    return AuthResult(success=ok, handled=False, auth_data=data)
+
+async def main():
+    context = None
+    if cert:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(cert, key)
+    def protocol():
+        return SMTP(Recorder(), hostname="sink.test", tls_context=context,
+                    require_starttls=context is not None,
+                    authenticator=authenticate if user else None, auth_required=bool(user))
+    server = await asyncio.get_running_loop().create_server(protocol, "127.0.0.1", 0)
+    print(server.sockets[0].getsockname()[1], flush=True)
+    await asyncio.Event().wait()
+
+asyncio.run(main())
+"""
+
+
+@dataclass
+class SmtpSink:
+    """A running aiosmtpd server process and the transactions it has recorded."""
+
+    process: subprocess.Popen[str]
+    port: int
+    log: Path
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def received(self) -> list[dict[str, Any]]:
+        if not self.log.exists():
+            return []
+        lines = self.log.read_text().splitlines()
+        return [json.loads(line) for line in lines if line.endswith("}")]
+
+
+SinkFactory = Callable[..., SmtpSink]
+
+
+@pytest.fixture
+def smtp_sink(tmp_path: Path) -> Iterator[SinkFactory]:
+    """Start aiosmtpd server processes: ``smtp_sink(tls=False, user=None, password=None)``."""
+    started: list[subprocess.Popen[str]] = []
+
+    def start(*, tls: bool = False, user: str = "", password: str = "") -> SmtpSink:
+        cert = key = ""
+        if tls:
+            openssl = shutil.which("openssl")
+            require_component("openssl", openssl is not None, "openssl makes the test certificate")
+            assert openssl is not None
+            cert, key = str(tmp_path / "cert.pem"), str(tmp_path / "key.pem")
+            subprocess.run(
+                [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                 "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", cert],
+                check=True, capture_output=True, timeout=60,
+            )  # fmt: skip
+        log = tmp_path / f"sink-{len(started)}.jsonl"
+        process = subprocess.Popen(
+            [sys.executable, "-c", SMTP_SERVER, str(log), cert, key, user, password],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        started.append(process)
+        assert process.stdout is not None
+        line = process.stdout.readline()  # the bound port, or EOF if the server died
+        assert line.strip().isdigit(), f"the SMTP server did not start (exit {process.poll()})"
+        return SmtpSink(process=process, port=int(line), log=log)
+
+    yield start
+    for process in started:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def emulator_for(address: str, **overrides: Any) -> EmulatorServer:
+    settings: dict[str, Any] = {
+        "auto_verify": True,
+        "smtp_relay": address,
+        "smtp_relay_retry_delay": 0.01,
+        "smtp_relay_timeout": 5.0,
+        **overrides,
+    }
+    return EmulatorServer(**settings)
+
+
+def client(server: EmulatorServer, service: str) -> Any:
+    return boto3.session.Session().client(
+        service,
+        endpoint_url=server.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="AKIDEXAMPLE",
+        aws_secret_access_key="secret",
+        config=Config(retries={"total_max_attempts": 1}),
+    )
+
+
+def wait_for(predicate: Callable[[], Any], what: str, timeout: float = 10.0) -> Any:
+    """Poll ``predicate`` until it returns something truthy (bounded; the relay is async)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def relay_events(server: EmulatorServer, message_id: str) -> list[dict[str, Any]]:
+    record = server.backend.store.get(message_id)
+    assert record is not None
+    return [event for event in record.events if event.get("type") == "relay"]
+
+
+def stored(server: EmulatorServer, message_id: str) -> MessageRecord:
+    record = server.backend.store.get(message_id)
+    assert record is not None
+    return record
+
+
+def test_simple_send_arrives_with_its_envelope_and_exact_mime(smtp_sink: SinkFactory) -> None:
+    sink = smtp_sink()
+    with emulator_for(sink.address) as server:
+        response = client(server, "sesv2").send_email(
+            FromEmailAddress=f"Sender <{SENDER}>",
+            Destination={"ToAddresses": ["to@example.com"], "CcAddresses": ["cc@example.com"]},
+            Content={
+                "Simple": {
+                    "Subject": {"Data": "Relayed hello"},
+                    "Body": {"Text": {"Data": "plain body"}, "Html": {"Data": "<b>html</b>"}},
+                }
+            },
+        )
+        message_id = response["MessageId"]
+        [arrived] = wait_for(sink.received, "the message at the SMTP server")
+        [event] = wait_for(lambda: relay_events(server, message_id), "the relay event")
+        record = stored(server, message_id)
+    assert arrived["mail_from"] == SENDER
+    assert arrived["rcpt_tos"] == ["to@example.com", "cc@example.com"]
+    assert base64.b64decode(arrived["data"]).replace(b"\r\n", b"\n") == record.raw.replace(
+        b"\r\n", b"\n"
+    )
+    assert event["status"] == "sent"
+    assert event["relay"] == sink.address
+    assert event["attempts"] == 1
+    assert event["recipients"] == ["to@example.com", "cc@example.com"]
+    assert event["error"] is None
+    assert event["refused"] == {}
+
+
+def test_raw_send_relays_bcc_recipients_but_not_simulator_addresses(
+    smtp_sink: SinkFactory,
+) -> None:
+    sink = smtp_sink()
+    raw = (
+        f"From: {SENDER}\r\nTo: to@example.com\r\nSubject: raw with bcc\r\n"
+        "Content-Type: text/plain\r\n\r\nsecret copy\r\n"
+    ).encode()
+    with emulator_for(sink.address) as server:
+        response = client(server, "ses").send_raw_email(
+            Source=SENDER,
+            Destinations=[
+                "to@example.com",
+                "hidden@example.com",
+                "success@simulator.amazonses.com",
+            ],
+            RawMessage={"Data": raw},
+        )
+        message_id = response["MessageId"]
+        [arrived] = wait_for(sink.received, "the raw message at the SMTP server")
+        [event] = wait_for(lambda: relay_events(server, message_id), "the relay event")
+    assert arrived["rcpt_tos"] == ["to@example.com", "hidden@example.com"]
+    data = base64.b64decode(arrived["data"])
+    assert b"hidden@example.com" not in data  # a Bcc travels in the envelope only
+    assert b"secret copy" in data
+    assert event["recipients"] == ["to@example.com", "hidden@example.com"]
+
+
+def test_templated_send_arrives_rendered(smtp_sink: SinkFactory) -> None:
+    sink = smtp_sink()
+    with emulator_for(sink.address) as server:
+        sesv2 = client(server, "sesv2")
+        sesv2.create_email_template(
+            TemplateName="welcome",
+            TemplateContent={"Subject": "Hi {{name}}", "Text": "Welcome, {{name}}!"},
+        )
+        sesv2.send_email(
+            FromEmailAddress=SENDER,
+            Destination={"ToAddresses": ["ana@example.com"], "BccAddresses": ["audit@example.com"]},
+            Content={"Template": {"TemplateName": "welcome", "TemplateData": '{"name": "Ana"}'}},
+        )
+        [arrived] = wait_for(sink.received, "the templated message at the SMTP server")
+    assert arrived["rcpt_tos"] == ["ana@example.com", "audit@example.com"]
+    data = base64.b64decode(arrived["data"])
+    assert b"Subject: Hi Ana" in data
+    assert b"Welcome, Ana!" in data
+
+
+def test_message_to_simulator_only_is_not_relayed(smtp_sink: SinkFactory) -> None:
+    sink = smtp_sink()
+    with emulator_for(sink.address) as server:
+        sesv2 = client(server, "sesv2")
+        simple = {"Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "b"}}}}
+        simulated = sesv2.send_email(
+            FromEmailAddress=SENDER,
+            Destination={"ToAddresses": ["bounce@simulator.amazonses.com"]},
+            Content=simple,
+        )["MessageId"]
+        real = sesv2.send_email(
+            FromEmailAddress=SENDER,
+            Destination={"ToAddresses": ["real@example.com"]},
+            Content=simple,
+        )["MessageId"]
+        wait_for(lambda: relay_events(server, real), "the real message's relay event")
+        assert relay_events(server, simulated) == []
+    assert [m["rcpt_tos"] for m in sink.received()] == [["real@example.com"]]
+
+
+def test_dead_relay_never_fails_the_send_and_records_the_failure() -> None:
+    # Nothing listens on the port of a socket we bound and closed.
+    with EmulatorServer(port=0) as probe:
+        dead = f"127.0.0.1:{probe.port}"
+    with emulator_for(dead, smtp_relay_attempts=3) as server:
+        response = client(server, "ses").send_email(
+            Source=SENDER,
+            Destination={"ToAddresses": ["to@example.com"]},
+            Message={"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "b"}}},
+        )
+        assert response["ResponseMetadata"]["HTTPStatusCode"] == 200
+        message_id = response["MessageId"]
+        [event] = wait_for(lambda: relay_events(server, message_id), "the failure event")
+        listed = server.backend.store.get(message_id)
+    assert event["status"] == "failed"
+    assert event["attempts"] == 3  # a refused connection is retried
+    assert event["relay"] == dead
+    assert "Connect" in event["error"] or "connect" in event["error"]
+    assert listed is not None
+
+
+def test_starttls_and_auth_reach_a_server_that_requires_both(smtp_sink: SinkFactory) -> None:
+    sink = smtp_sink(tls=True, user="relay-user", password="s3cret")
+    with emulator_for(
+        sink.address,
+        smtp_relay_tls="starttls",
+        smtp_relay_user="relay-user",
+        smtp_relay_password="s3cret",
+        smtp_relay_verify_tls=False,  # the sink's certificate is self-signed
+    ) as server:
+        client(server, "sesv2").send_email(
+            FromEmailAddress=SENDER,
+            Destination={"ToAddresses": ["to@example.com"]},
+            Content={"Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "b"}}}},
+        )
+        [arrived] = wait_for(sink.received, "the message at the TLS server")
+    assert arrived["tls"] is True
+    assert arrived["user"] == "relay-user"
+
+
+def test_rejected_credentials_fail_once_without_retrying(smtp_sink: SinkFactory) -> None:
+    sink = smtp_sink(tls=True, user="relay-user", password="s3cret")
+    with emulator_for(
+        sink.address,
+        smtp_relay_tls="starttls",
+        smtp_relay_user="relay-user",
+        smtp_relay_password="wrong",
+        smtp_relay_verify_tls=False,
+        smtp_relay_attempts=3,
+    ) as server:
+        message_id = client(server, "sesv2").send_email(
+            FromEmailAddress=SENDER,
+            Destination={"ToAddresses": ["to@example.com"]},
+            Content={"Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "b"}}}},
+        )["MessageId"]
+        [event] = wait_for(lambda: relay_events(server, message_id), "the failure event")
+    assert event["status"] == "failed"
+    assert event["attempts"] == 1  # 535 is permanent: retrying cannot help
+    assert "535" in event["error"]
+    assert sink.received() == []
+
+
+# ---- the pure pieces
+
+
+def _record(**changes: Any) -> MessageRecord:
+    values: dict[str, Any] = {
+        "id": "m-1",
+        "account": "000000000000",
+        "region": "us-east-1",
+        "api": "v2",
+        "operation": "SendEmail",
+        "kind": "simple",
+        "timestamp": 0.0,
+        "source": SENDER,
+        "envelope_from": SENDER,
+        "recipients": ["a@example.com", "gone@example.com", "ooto@simulator.amazonses.com"],
+        "outcomes": {"a@example.com": "delivered", "gone@example.com": "suppressed"},
+        "raw": b"Subject: x\r\n\r\nbody\r\n",
+    }
+    values.update(changes)
+    return MessageRecord(**values)
+
+
+def test_envelope_leaves_out_suppressed_and_simulator_recipients() -> None:
+    envelope = envelope_for(_record())
+    assert envelope is not None
+    assert envelope.recipients == ("a@example.com",)
+    assert envelope.sender == SENDER
+    assert envelope.data == b"Subject: x\r\n\r\nbody\r\n"
+
+
+def test_nothing_is_relayed_for_a_rendering_failure() -> None:
+    assert envelope_for(_record(status="rendering_failure")) is None
+
+
+def test_retry_delays_double_and_stop_after_the_last_attempt() -> None:
+    assert list(retry_delays(4, 0.5)) == [0.5, 1.0, 2.0]
+    assert list(retry_delays(1, 0.5)) == []
+
+
+def test_only_transient_smtp_failures_are_retried() -> None:
+    assert is_retryable(ConnectionRefusedError())
+    assert is_retryable(aiosmtplib.SMTPResponseException(421, "try later"))
+    assert not is_retryable(aiosmtplib.SMTPResponseException(550, "no such user"))
+    assert not is_retryable(ValueError("a bug, not a network failure"))
+
+
+def test_relay_event_names_status_relay_and_time() -> None:
+    outcome = RelayOutcome(status="failed", attempts=2, recipients=("a@x.test",), refused={})
+    event = relay_event(outcome, relay="mail:25", now=0.0)
+    assert event == {
+        "type": "relay",
+        "status": "failed",
+        "relay": "mail:25",
+        "attempts": 2,
+        "recipients": ["a@x.test"],
+        "refused": {},
+        "error": None,
+        "timestamp": "1970-01-01T00:00:00.000Z",
+    }
+
+
+def test_cli_flags_and_environment_configure_the_relay() -> None:
+    settings = settings_from(
+        ["--smtp-relay", "[::1]:2525", "--smtp-relay-tls", "tls", "--smtp-relay-user", "u"],
+        {"SES_EMULATOR_SMTP_RELAY_PASSWORD": "p", "SES_EMULATOR_SMTP_RELAY_ATTEMPTS": "5"},
+    )
+    target = RelayTarget.from_settings(settings)
+    assert target is not None
+    assert (target.host, target.port, target.tls) == ("::1", 2525, "tls")
+    assert (target.username, target.password, target.attempts) == ("u", "p", 5)
+    assert target.address == "[::1]:2525"
+
+
+def test_bad_relay_settings_are_refused_with_the_field() -> None:
+    with pytest.raises(SettingsError, match=r"^smtp_relay: expected HOST:PORT"):
+        settings_from(["--smtp-relay", "mail.example.com"], {})
+    with pytest.raises(SettingsError, match=r"^smtp_relay_user: .* go together"):
+        settings_from(["--smtp-relay", "h:25", "--smtp-relay-user", "u"], {})
