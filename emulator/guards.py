@@ -27,6 +27,7 @@ import asyncio
 import configparser
 import logging
 import random
+import re
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -71,9 +72,10 @@ def request_too_large(limit: int) -> SesError:
 
 def malformed_http_request(cause: Exception) -> SesError:
     """A body that cannot be decoded at the HTTP level (AWS Common Errors, HTTP 400)."""
-    text = f"The request body cannot be decoded: {cause}".replace("\n", " ")
+    # aiohttp's errors read "400, message:\n  Can not decode …": keep only the reason.
+    reason = re.sub(r"^\d{3}, message:", "", " ".join(str(cause).split())).strip()
     wire = Wire("MalformedHttpRequestException", 400)
-    return SesError(" ".join(text.split()), v1=wire, v2=wire)
+    return SesError(f"The request body cannot be decoded: {reason}", v1=wire, v2=wire)
 
 
 def load_credentials_file(path: str) -> dict[str, str]:
@@ -201,7 +203,13 @@ class _Guards:
                 # Answer here: the body is half-read, so the endpoint could not read it again.
                 return self._error(api, request_too_large(self.settings.max_request_bytes), request)
             except (web.RequestPayloadError, HttpProcessingError) as exc:
-                return self._error(api, malformed_http_request(exc), request)
+                response = self._error(api, malformed_http_request(exc), request)
+                # The rest of the body is unreadable: close the connection after answering
+                # and mark the stream finished, so aiohttp neither parses leftover bytes as
+                # a next request nor logs the same error again while draining it.
+                response.force_close()
+                request.content.feed_eof()
+                return response
         return await handler(request)
 
     @web.middleware

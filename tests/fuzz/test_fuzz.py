@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from emulator.server import EmulatorServer
-from tests.fuzz.harness import FuzzRequest, Target
+from tests.fuzz.harness import FuzzRequest, Target, problems
 from tests.fuzz.strategies import requests
 
 EXAMPLES = int(os.environ.get("SESKIT_FUZZ_EXAMPLES", "200"))
@@ -44,8 +44,6 @@ def _alive(target: Target) -> None:
 
 
 def test_every_fuzzed_request_gets_an_aws_shaped_answer(target: Target) -> None:
-    from tests.fuzz.harness import problems
-
     @_SETTINGS
     @given(request=requests())
     def check(request: FuzzRequest) -> None:
@@ -61,8 +59,6 @@ def test_every_fuzzed_request_gets_an_aws_shaped_answer(target: Target) -> None:
 def test_fuzzed_requests_against_signature_checking_get_aws_shaped_answers(
     verifying_target: Target,
 ) -> None:
-    from tests.fuzz.harness import problems
-
     @settings(_SETTINGS, max_examples=max(EXAMPLES // 3, 20))
     @given(request=requests())
     def check(request: FuzzRequest) -> None:
@@ -72,3 +68,49 @@ def test_fuzzed_requests_against_signature_checking_get_aws_shaped_answers(
 
     check()
     _alive(verifying_target)
+
+
+# Regressions the fuzzer found, pinned as plain examples.
+
+
+@pytest.mark.parametrize("path", ["/", "/v2/email/outbound-emails"])
+def test_lying_content_encoding_is_malformed_http_request(target: Target, path: str) -> None:
+    exchange = target.send(
+        FuzzRequest(
+            method="POST",
+            target=path,
+            headers=(("Content-Encoding", b"gzip"), ("Content-Type", b"application/json")),
+            body=b"this is not gzip",
+        )
+    )
+    assert exchange.response.status == 400
+    assert (
+        b"MalformedHttpRequestException"
+        in exchange.response.body + str(exchange.response.headers).encode()
+    )
+    assert b"Can not decode content-encoding: gzip" in exchange.response.body
+    assert problems(exchange) == []
+    _alive(target)
+
+
+@pytest.mark.parametrize(
+    ("path", "code"),
+    [
+        ("/v2/email/identities/a%0Ab", "NotFoundException"),
+        ("/v2/email/%0A", "UnknownOperationException"),
+        ("/%0D%0A", "UnknownOperationException"),
+    ],
+)
+def test_paths_with_encoded_newlines_reach_the_emulator(
+    target: Target, path: str, code: str
+) -> None:
+    exchange = target.send(FuzzRequest(method="GET", target=path))
+    assert exchange.response.status == 404
+    assert exchange.response.headers["x-amzn-errortype"] == code
+    assert problems(exchange) == []
+
+
+def test_control_paths_with_encoded_newlines_get_the_json_404(target: Target) -> None:
+    exchange = target.send(FuzzRequest(method="GET", target="/_emulator/%0A"))
+    assert exchange.response.status == 404
+    assert problems(exchange) == []

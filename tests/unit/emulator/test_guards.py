@@ -86,7 +86,9 @@ def test_error_constructors_use_one_wire_form_for_both_apis() -> None:
     too_large = request_too_large(10)
     assert (too_large.v1.code, too_large.v1.status) == ("RequestEntityTooLarge", 413)
     assert too_large.v2 == too_large.v1
-    malformed = malformed_http_request(ValueError("Can not decode\n content-encoding: gzip"))
+    malformed = malformed_http_request(
+        ValueError("400, message:\n  Can not decode content-encoding: gzip")
+    )
     assert (malformed.v2.code, malformed.v2.status) == ("MalformedHttpRequestException", 400)
     assert malformed.message == (
         "The request body cannot be decoded: Can not decode content-encoding: gzip"
