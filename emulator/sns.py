@@ -43,7 +43,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
-from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 from xml.sax.saxutils import escape
 
 import aiohttp
@@ -118,7 +118,8 @@ def _masked(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def _split_credentials(url: str) -> tuple[str, aiohttp.BasicAuth | None]:
+def _split_credentials(url: str) -> tuple[str, str | None]:
+    """The URL without ``user:password@``, and the Authorization header those make (or None)."""
     parts = urlsplit(url)
     if parts.username is None:
         return url, None
@@ -126,8 +127,10 @@ def _split_credentials(url: str) -> tuple[str, aiohttp.BasicAuth | None]:
     if ":" in host:
         host = f"[{host}]"
     netloc = host + (f":{parts.port}" if parts.port else "")
-    auth = aiohttp.BasicAuth(parts.username, parts.password or "")
-    return urlunsplit(parts._replace(netloc=netloc)), auth
+    authorization = aiohttp.encode_basic_auth(
+        unquote(parts.username), unquote(parts.password or "")
+    )
+    return urlunsplit(parts._replace(netloc=netloc)), authorization
 
 
 # --------------------------------------------------------------------------- envelopes
@@ -493,15 +496,20 @@ class EventPublisher:
         session = self._session
         if session is None:
             return None, "the emulator is shutting down"
-        url, auth = _split_credentials(endpoint)
+        url, authorization = _split_credentials(endpoint)
         try:
             async with session.post(url, data=body, headers=headers) as response:
                 status = response.status
                 challenge = response.headers.get("WWW-Authenticate", "")
                 await response.read()
-            if status == 401 and auth is not None and challenge.lower().startswith("basic"):
+            if (
+                status == 401
+                and authorization is not None
+                and challenge.lower().startswith("basic")
+            ):
                 # SNS sends credentials only after the endpoint asks for them [D].
-                async with session.post(url, data=body, headers=headers, auth=auth) as response:
+                with_auth = {**headers, "Authorization": authorization}
+                async with session.post(url, data=body, headers=with_auth) as response:
                     status = response.status
                     await response.read()
         except (aiohttp.ClientError, TimeoutError) as exc:
