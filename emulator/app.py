@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from emulator import guards, inspect, relay, sns
+from emulator import guards, inspect, relay, sns, ui
 from emulator.config import Settings
 from emulator.protocols import auth, models, query, restjson
 from emulator.protocols.models import Operation
@@ -196,6 +196,8 @@ def build_app(settings: Settings, *, backend: Backend | None = None) -> web.Appl
     sns.install(app, backend)
     # --smtp-relay: forward each accepted message to an SMTP server (emulator/relay.py).
     relay.install(app, settings, backend)
+    # The web inbox (/_emulator/ui) and its attachment endpoint, before the catch-all below.
+    ui.add_routes(app, backend)
     # The /_aws/ses and /_emulator control API first: the catch-all below must not shadow it.
     inspect.add_routes(app, backend)
     app.router.add_route("*", "/", service.handle_v1)
