@@ -3,6 +3,7 @@
 Pure and lazy: each helper takes any iterable and yields tuples, so a large audience is read
 once and never held in full.
 
+```python
 >>> from seskit import Email, batching
 >>> audience = [f"user{i}@example.com" for i in range(120)]
 >>> emails = list(
@@ -13,6 +14,8 @@ once and never held in full.
 ... )
 >>> [len(email.bcc) for email in emails]
 [50, 50, 20]
+
+```
 """
 
 from __future__ import annotations
