@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import ipaddress
 import logging
 import os
@@ -84,7 +85,9 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
     sock = bind_socket(settings.host, settings.port)
     port = sock.getsockname()[1]
     access_log = logging.getLogger("aiohttp.access") if log.isEnabledFor(logging.DEBUG) else None
-    runner = web.AppRunner(build_app(settings), access_log=access_log, shutdown_timeout=2.0)
+    # The bound port, not 0: URLs the emulator hands out (SNS SubscribeURL) must reach it.
+    app = build_app(dataclasses.replace(settings, port=port))
+    runner = web.AppRunner(app, access_log=access_log, shutdown_timeout=2.0)
     await runner.setup()
     try:
         await web.SockSite(runner, sock).start()
