@@ -394,3 +394,22 @@ def test_subscriptions_are_listed_by_topic_and_deleted(emulator: EmulatorServer)
     assert [s["arn"] for s in remaining] == [other["arn"]]
     assert requests.delete(url, timeout=5).status_code == 204
     assert requests.get(url, timeout=5).json()["subscriptions"] == []
+
+
+def test_the_cli_subscribes_webhooks_and_hands_out_urls_with_its_bound_port(
+    webhook: Webhook,
+) -> None:
+    from tests.integration.test_cli import emulator_process
+
+    with emulator_process("--port", "0", "--sns-subscription", f"{TOPIC}={webhook.url}") as (
+        _,
+        endpoint_url,
+    ):
+        _, confirmation = webhook.next()
+        confirmed = requests.get(confirmation["SubscribeURL"], timeout=5)
+        listed = requests.get(f"{endpoint_url}/_emulator/sns/subscriptions", timeout=5)
+
+    assert confirmation["SubscribeURL"].startswith(f"{endpoint_url}/_emulator/sns/confirm?")
+    assert confirmed.status_code == 200
+    (subscription,) = listed.json()["subscriptions"]
+    assert (subscription["topic_arn"], subscription["status"]) == (TOPIC, "confirmed")
