@@ -8,8 +8,10 @@ emulator with boto3 and compare what arrived with what the emulator recorded.
 from __future__ import annotations
 
 import base64
+import importlib.util
 import json
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -43,7 +45,7 @@ SMTP_SERVER = r"""
 import asyncio, base64, json, ssl, sys
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
-out_path, cert, key, user, password = sys.argv[1:6]
+out_path, mode, cert, key, user, password = sys.argv[1:7]
 
 class Recorder:
     async def handle_DATA(self, server, session, envelope):
@@ -52,7 +54,7 @@ class Recorder:
             "rcpt_tos": envelope.rcpt_tos,
             "data": base64.b64encode(envelope.original_content).decode(),
             "user": session.auth_data.login.decode() if session.authenticated else None,
-            "tls": session.ssl is not None,
+            "tls": server.transport.get_extra_info("sslcontext") is not None,
         }
         with open(out_path, "a") as out:
             out.write(json.dumps(entry) + "\n")
@@ -65,14 +67,16 @@ def authenticate(server, session, envelope, mechanism, data):
 
 async def main():
     context = None
-    if cert:
+    if mode != "plain":
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(cert, key)
+    starttls = context if mode == "starttls" else None
     def protocol():
-        return SMTP(Recorder(), hostname="sink.test", tls_context=context,
-                    require_starttls=context is not None,
+        return SMTP(Recorder(), hostname="sink.test", tls_context=starttls,
+                    require_starttls=starttls is not None,
                     authenticator=authenticate if user else None, auth_required=bool(user))
-    server = await asyncio.get_running_loop().create_server(protocol, "127.0.0.1", 0)
+    server = await asyncio.get_running_loop().create_server(
+        protocol, "127.0.0.1", 0, ssl=context if mode == "tls" else None)
     print(server.sockets[0].getsockname()[1], flush=True)
     await asyncio.Event().wait()
 
@@ -104,12 +108,17 @@ SinkFactory = Callable[..., SmtpSink]
 
 @pytest.fixture
 def smtp_sink(tmp_path: Path) -> Iterator[SinkFactory]:
-    """Start aiosmtpd server processes: ``smtp_sink(tls=False, user=None, password=None)``."""
+    """Start aiosmtpd server processes: ``smtp_sink(tls="plain"|"starttls"|"tls", user=...)``."""
+    require_component(
+        "aiosmtpd",
+        importlib.util.find_spec("aiosmtpd") is not None,
+        "the aiosmtpd package is missing; run scripts/components/inbox.sh",
+    )
     started: list[subprocess.Popen[str]] = []
 
-    def start(*, tls: bool = False, user: str = "", password: str = "") -> SmtpSink:
+    def start(*, tls: str = "plain", user: str = "", password: str = "") -> SmtpSink:
         cert = key = ""
-        if tls:
+        if tls != "plain":
             openssl = shutil.which("openssl")
             require_component("openssl", openssl is not None, "openssl makes the test certificate")
             assert openssl is not None
@@ -121,7 +130,7 @@ def smtp_sink(tmp_path: Path) -> Iterator[SinkFactory]:
             )  # fmt: skip
         log = tmp_path / f"sink-{len(started)}.jsonl"
         process = subprocess.Popen(
-            [sys.executable, "-c", SMTP_SERVER, str(log), cert, key, user, password],
+            [sys.executable, "-c", SMTP_SERVER, str(log), tls, cert, key, user, password],
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -201,9 +210,7 @@ def test_simple_send_arrives_with_its_envelope_and_exact_mime(smtp_sink: SinkFac
         record = stored(server, message_id)
     assert arrived["mail_from"] == SENDER
     assert arrived["rcpt_tos"] == ["to@example.com", "cc@example.com"]
-    assert base64.b64decode(arrived["data"]).replace(b"\r\n", b"\n") == record.raw.replace(
-        b"\r\n", b"\n"
-    )
+    assert base64.b64decode(arrived["data"]) == record.raw
     assert event["status"] == "sent"
     assert event["relay"] == sink.address
     assert event["attempts"] == 1
@@ -302,7 +309,7 @@ def test_dead_relay_never_fails_the_send_and_records_the_failure() -> None:
 
 
 def test_starttls_and_auth_reach_a_server_that_requires_both(smtp_sink: SinkFactory) -> None:
-    sink = smtp_sink(tls=True, user="relay-user", password="s3cret")
+    sink = smtp_sink(tls="starttls", user="relay-user", password="s3cret")
     with emulator_for(
         sink.address,
         smtp_relay_tls="starttls",
@@ -321,7 +328,7 @@ def test_starttls_and_auth_reach_a_server_that_requires_both(smtp_sink: SinkFact
 
 
 def test_rejected_credentials_fail_once_without_retrying(smtp_sink: SinkFactory) -> None:
-    sink = smtp_sink(tls=True, user="relay-user", password="s3cret")
+    sink = smtp_sink(tls="starttls", user="relay-user", password="s3cret")
     with emulator_for(
         sink.address,
         smtp_relay_tls="starttls",
@@ -340,6 +347,85 @@ def test_rejected_credentials_fail_once_without_retrying(smtp_sink: SinkFactory)
     assert event["attempts"] == 1  # 535 is permanent: retrying cannot help
     assert "535" in event["error"]
     assert sink.received() == []
+
+
+def test_implicit_tls_reaches_a_tls_only_server(smtp_sink: SinkFactory) -> None:
+    sink = smtp_sink(tls="tls")
+    with emulator_for(sink.address, smtp_relay_tls="tls", smtp_relay_verify_tls=False) as server:
+        client(server, "sesv2").send_email(
+            FromEmailAddress=SENDER,
+            Destination={"ToAddresses": ["to@example.com"]},
+            Content={"Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "b"}}}},
+        )
+        [arrived] = wait_for(sink.received, "the message at the implicit-TLS server")
+    assert arrived["tls"] is True
+    assert arrived["rcpt_tos"] == ["to@example.com"]
+
+
+def test_certificate_checks_are_on_by_default(smtp_sink: SinkFactory) -> None:
+    sink = smtp_sink(tls="tls")
+    with emulator_for(sink.address, smtp_relay_tls="tls", smtp_relay_attempts=1) as server:
+        message_id = client(server, "sesv2").send_email(
+            FromEmailAddress=SENDER,
+            Destination={"ToAddresses": ["to@example.com"]},
+            Content={"Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "b"}}}},
+        )["MessageId"]
+        [event] = wait_for(lambda: relay_events(server, message_id), "the failure event")
+    assert event["status"] == "failed"
+    assert "CERTIFICATE_VERIFY_FAILED" in event["error"]
+    assert sink.received() == []
+
+
+def test_a_server_that_never_answers_times_out_and_is_recorded() -> None:
+    # A listening socket nobody accepts on: the connection opens, no greeting ever comes.
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        address = f"127.0.0.1:{silent.getsockname()[1]}"
+        with emulator_for(address, smtp_relay_attempts=1, smtp_relay_timeout=0.3) as server:
+            message_id = client(server, "ses").send_email(
+                Source=SENDER,
+                Destination={"ToAddresses": ["to@example.com"]},
+                Message={"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "b"}}},
+            )["MessageId"]
+            [event] = wait_for(lambda: relay_events(server, message_id), "the timeout event")
+    assert event["status"] == "failed"
+    assert event["attempts"] == 1
+    assert "imed out" in event["error"]
+
+
+def test_stopping_the_emulator_records_messages_still_in_flight() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        address = f"127.0.0.1:{silent.getsockname()[1]}"
+        # Each attempt times out after 0.5 s and the retry waits 30 s: at shutdown the message
+        # is still in flight, and the relay gives it up after waiting smtp_relay_timeout.
+        server = emulator_for(
+            address, smtp_relay_attempts=2, smtp_relay_timeout=0.5, smtp_relay_retry_delay=30
+        )
+        with server:
+            message_id = client(server, "sesv2").send_email(
+                FromEmailAddress=SENDER,
+                Destination={"ToAddresses": ["to@example.com"]},
+                Content={"Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "b"}}}},
+            )["MessageId"]
+        [event] = relay_events(server, message_id)
+    assert event["status"] == "failed"
+    assert event["error"] == "the emulator stopped before the message could be relayed"
+
+
+def test_relay_outcome_is_persisted_with_the_message(
+    smtp_sink: SinkFactory, tmp_path: Path
+) -> None:
+    sink = smtp_sink()
+    data_dir = str(tmp_path / "state")
+    with emulator_for(sink.address, data_dir=data_dir) as server:
+        message_id = client(server, "sesv2").send_email(
+            FromEmailAddress=SENDER,
+            Destination={"ToAddresses": ["to@example.com"]},
+            Content={"Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "b"}}}},
+        )["MessageId"]
+        wait_for(lambda: relay_events(server, message_id), "the relay event")
+    with EmulatorServer(data_dir=data_dir) as restarted:
+        [event] = relay_events(restarted, message_id)
+    assert event["status"] == "sent"
 
 
 # ---- the pure pieces
