@@ -10,9 +10,13 @@ and django-stubs may or may not be installed, hence ``ignore[import-untyped, unu
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import io
 import json
+import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -412,3 +416,43 @@ def test_bad_api_setting_is_improperly_configured(emu: EmulatorClient) -> None:
 
     with pytest.raises(ImproperlyConfigured, match="SESKIT_API must be 'v1' or 'v2'"):
         get_connection(api="v3")
+
+
+DOCS_PAGE = Path(__file__).resolve().parents[2] / "docs" / "django.md"
+PYTHON_BLOCK = re.compile(r"```python\n(.*?)```", re.S)
+
+
+def test_docs_page_examples_run_against_the_emulator_and_print_what_they_say(
+    emulator: EmulatorServer, django_settings: None
+) -> None:
+    from django.test import override_settings  # type: ignore[import-untyped, unused-ignore]
+
+    # The page's examples talk to the emulator on its default port; here, to this test's one.
+    blocks = [
+        block.replace("http://127.0.0.1:4579", emulator.endpoint_url)
+        for block in PYTHON_BLOCK.findall(DOCS_PAGE.read_text())
+    ]
+    settings_blocks = [b for b in blocks if b.startswith("# settings.py")]
+    assert len(settings_blocks) == 2
+    page_settings: dict[str, Any] = {}
+    for block in settings_blocks:
+        exec(block, {}, page_settings)
+    assert page_settings["SESKIT_ENDPOINT_URL"] == emulator.endpoint_url
+
+    namespace: dict[str, Any] = {}
+    checked = 0
+    with override_settings(**page_settings):
+        for block in blocks:
+            if block in settings_blocks:
+                continue
+            lines = block.rstrip("\n").splitlines()
+            expected: list[str] = []
+            while lines and lines[-1].startswith("# "):
+                expected.insert(0, lines.pop()[2:])
+            output = io.StringIO()
+            with contextlib.redirect_stdout(output):
+                exec(block, namespace)
+            if expected:
+                assert output.getvalue().splitlines() == expected, block
+                checked += 1
+    assert checked == 6
