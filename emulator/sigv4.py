@@ -283,23 +283,35 @@ class _Parsed:
     presigned: bool
 
 
+def _shown(value: str, limit: int = 200) -> str:
+    """``value`` safe to quote in an error: undecodable bytes escaped, length bounded.
+
+    aiohttp hands over undecodable header bytes as lone surrogates, which cannot be encoded
+    into the UTF-8 response; echoing them raw would turn a 403 into a 500.
+    """
+    text = value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def _parse_credential(credential: str) -> tuple[str, str, str, str]:
     parts = credential.split("/")
     if len(parts) != 5 or parts[4] != "aws4_request" or not all(parts):
         raise incomplete_signature(
             f"Credential should be scoped to a valid region, service and terminated by "
-            f"'aws4_request' (got '{credential}')."
+            f"'aws4_request' (got '{_shown(credential)}')."
         )
     access_key, date, region, service, _ = parts
     if not re.fullmatch(r"\d{8}", date):
-        raise incomplete_signature(f"Credential scope date must be yyyyMMdd (got '{date}').")
+        raise incomplete_signature(
+            f"Credential scope date must be yyyyMMdd (got '{_shown(date)}')."
+        )
     return access_key, date, region, service
 
 
 def _parse_signed_headers(value: str) -> list[str]:
     names = [name.strip().lower() for name in value.split(";")]
     if not value or any(not name for name in names):
-        raise incomplete_signature(f"SignedHeaders is empty or malformed (got '{value}').")
+        raise incomplete_signature(f"SignedHeaders is empty or malformed (got '{_shown(value)}').")
     return names
 
 
@@ -307,7 +319,8 @@ def _parse_header_auth(request: SigningRequest, header: str) -> _Parsed:
     algorithm, _, rest = header.strip().partition(" ")
     if algorithm != ALGORITHM:
         raise incomplete_signature(
-            f"Unsupported Authorization algorithm '{algorithm}'; only {ALGORITHM} is accepted."
+            f"Unsupported Authorization algorithm '{_shown(algorithm)}'; "
+            f"only {ALGORITHM} is accepted."
         )
     fields: dict[str, str] = {}
     for item in rest.split(","):
@@ -318,7 +331,7 @@ def _parse_header_auth(request: SigningRequest, header: str) -> _Parsed:
     if missing:
         raise incomplete_signature(
             f"Authorization header requires {', '.join(repr(m) for m in missing)} "
-            f"parameter(s). Authorization={header}"
+            f"parameter(s). Authorization={_shown(header)}"
         )
     access_key, date, region, service = _parse_credential(fields["Credential"])
     amz_date = request.header("x-amz-date")
@@ -360,13 +373,14 @@ def _parse_query_auth(params: Mapping[str, str]) -> _Parsed:
         )
     if params.get("X-Amz-Algorithm") != ALGORITHM:
         raise incomplete_signature(
-            f"X-Amz-Algorithm must be {ALGORITHM} (got '{params.get('X-Amz-Algorithm', '')}')."
+            f"X-Amz-Algorithm must be {ALGORITHM} "
+            f"(got '{_shown(params.get('X-Amz-Algorithm', ''))}')."
         )
     expires_text = params.get("X-Amz-Expires", str(MAX_PRESIGN_EXPIRES_SECONDS))
     if not expires_text.isdigit() or not 0 < int(expires_text) <= MAX_PRESIGN_EXPIRES_SECONDS:
         raise incomplete_signature(
             f"X-Amz-Expires must be a whole number of seconds from 1 to "
-            f"{MAX_PRESIGN_EXPIRES_SECONDS} (got '{expires_text}')."
+            f"{MAX_PRESIGN_EXPIRES_SECONDS} (got '{_shown(expires_text)}')."
         )
     access_key, date, region, service = _parse_credential(params["X-Amz-Credential"])
     return _Parsed(
@@ -388,7 +402,7 @@ def _parse_amz_date(value: str) -> float:
         return datetime.strptime(value, _AMZ_DATE).replace(tzinfo=UTC).timestamp()
     except ValueError as exc:
         raise incomplete_signature(
-            f"Date must be in ISO-8601 'basic format' yyyyMMdd'T'HHmmss'Z' (got '{value}')."
+            f"Date must be in ISO-8601 'basic format' yyyyMMdd'T'HHmmss'Z' (got '{_shown(value)}')."
         ) from exc
 
 

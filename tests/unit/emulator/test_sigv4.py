@@ -479,3 +479,25 @@ def test_control_api_is_open_without_a_token() -> None:
 def test_signing_request_rejects_a_path_with_query() -> None:
     with pytest.raises(ValueError, match="path"):
         SigningRequest(method="GET", path="/?a=1", query="", headers=())
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        "\udcff",  # how aiohttp hands over an undecodable header byte
+        "AWS4-HMAC-SHA256 Credential=\udcff/20261122/us-east-1/ses, SignedHeaders=host, "
+        "Signature=00",
+        "AWS4-HMAC-SHA256 SignedHeaders=\udcff",
+    ],
+)
+def test_error_messages_never_echo_unencodable_text(authorization: str) -> None:
+    request = SigningRequest(
+        method="GET",
+        path="/",
+        query="",
+        headers=(("Authorization", authorization), ("X-Amz-Date", "2026\udcff")),
+    )
+    with pytest.raises(SesError) as exc:
+        verify_request(request, credentials=CREDS, now=0.0)
+    assert _code(exc)[0] == "IncompleteSignature"
+    exc.value.message.encode("utf-8")  # would raise UnicodeEncodeError on a lone surrogate
