@@ -7,6 +7,9 @@
   default account ``000000000000``), retries off so one call is one request.
 * ``make_client(service, *, account_key=..., region=..., **config)``: more clients, e.g. with a
   12-digit access key to act as another account.
+* ``pytestmark = pytest.mark.shared_clients`` in a module: its tests get one ``ses`` and one
+  ``sesv2`` client for the whole module instead of new ones per test (many short tests run
+  faster; keep-alive connections then carry over from one test to the next).
 
 Every test also fails if the emulator logged a traceback while it ran: an exception escaping a
 handler is answered as a 500 ``InternalFailure`` and is always an emulator bug. A test that
@@ -15,6 +18,7 @@ provokes one on purpose is marked ``@pytest.mark.emulator_bug_expected``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -32,6 +36,10 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "emulator_bug_expected: the test makes a handler fail on purpose; the traceback the "
         "emulator logs does not fail it",
+    )
+    config.addinivalue_line(
+        "markers",
+        "shared_clients: the module's tests share one ses and one sesv2 client (see conftest)",
     )
 
 
@@ -68,33 +76,53 @@ def boto_session() -> boto3.session.Session:
     return boto3.session.Session()
 
 
+def _new_client(
+    boto_session: boto3.session.Session,
+    server: EmulatorServer,
+    service: str,
+    *,
+    account_key: str = "AKIDEXAMPLE",
+    region: str = "us-east-1",
+    **config: Any,
+) -> Any:
+    options: dict[str, Any] = {"retries": {"total_max_attempts": 1}, **config}
+    return boto_session.client(
+        service,
+        endpoint_url=server.endpoint_url,
+        region_name=region,
+        aws_access_key_id=account_key,
+        aws_secret_access_key="secret",
+        config=Config(**options),
+    )
+
+
 @pytest.fixture
 def make_client(emulator: EmulatorServer, boto_session: boto3.session.Session) -> ClientFactory:
-    def make(
-        service: str,
-        *,
-        account_key: str = "AKIDEXAMPLE",
-        region: str = "us-east-1",
-        **config: Any,
-    ) -> Any:
-        options: dict[str, Any] = {"retries": {"total_max_attempts": 1}, **config}
-        return boto_session.client(
-            service,
-            endpoint_url=emulator.endpoint_url,
-            region_name=region,
-            aws_access_key_id=account_key,
-            aws_secret_access_key="secret",
-            config=Config(**options),
-        )
-
-    return make
+    return functools.partial(_new_client, boto_session, emulator)
 
 
-@pytest.fixture
-def ses(make_client: ClientFactory) -> Any:
-    return make_client("ses")
+@pytest.fixture(scope="module")
+def module_clients(
+    emulator_server: EmulatorServer, boto_session: boto3.session.Session
+) -> dict[str, Any]:
+    """One ``ses`` and one ``sesv2`` client for a ``shared_clients`` module."""
+    return {
+        service: _new_client(boto_session, emulator_server, service) for service in ("ses", "sesv2")
+    }
+
+
+def _client(request: pytest.FixtureRequest, make_client: ClientFactory, service: str) -> Any:
+    if request.node.get_closest_marker("shared_clients") is not None:
+        clients: dict[str, Any] = request.getfixturevalue("module_clients")
+        return clients[service]
+    return make_client(service)
 
 
 @pytest.fixture
-def sesv2(make_client: ClientFactory) -> Any:
-    return make_client("sesv2")
+def ses(request: pytest.FixtureRequest, make_client: ClientFactory) -> Any:
+    return _client(request, make_client, "ses")
+
+
+@pytest.fixture
+def sesv2(request: pytest.FixtureRequest, make_client: ClientFactory) -> Any:
+    return _client(request, make_client, "sesv2")

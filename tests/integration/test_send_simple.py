@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from emulator.server import EmulatorServer
@@ -22,31 +20,8 @@ VALUE_RULE = "only alphanumeric ASCII characters, '_',  '-' , '.', '@' are allow
 MESSAGE_ID = re.compile(r"0100[0-9a-f]{12}-[0-9a-f-]{36}-000000")
 
 
-@pytest.fixture(scope="module")
-def clients(emulator_server: EmulatorServer) -> tuple[Any, Any]:
-    """One v1 and one v2 client for the whole module (building boto3 clients is slow)."""
-
-    def client(service: str) -> Any:
-        return boto3.session.Session().client(
-            service,
-            endpoint_url=emulator_server.endpoint_url,
-            region_name="us-east-1",
-            aws_access_key_id="AKIDEXAMPLE",
-            aws_secret_access_key="secret",
-            config=Config(retries={"total_max_attempts": 1}),
-        )
-
-    return client("ses"), client("sesv2")
-
-
-@pytest.fixture
-def ses(emulator: EmulatorServer, clients: tuple[Any, Any]) -> Any:
-    return clients[0]
-
-
-@pytest.fixture
-def sesv2(emulator: EmulatorServer, clients: tuple[Any, Any]) -> Any:
-    return clients[1]
+# Many short tests: one ses and one sesv2 client serve the whole module (conftest).
+pytestmark = pytest.mark.shared_clients
 
 
 @pytest.fixture(autouse=True)
