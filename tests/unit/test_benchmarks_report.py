@@ -172,33 +172,47 @@ def test_rendered_report_leads_with_ratios_and_lists_skipped_peers() -> None:
     assert "Machine and versions" in text
 
 
-def test_collapse_profile_counts_self_by_line_and_our_inclusive_once_per_stack() -> None:
+def test_collapse_profile_charges_self_to_leaves_and_stacks_to_our_innermost_line() -> None:
     root = str(REPO)
     lines = [
         f"run (asyncio/base_events.py:600);handle ({root}/emulator/app.py:10);"
-        f"parse ({root}/emulator/protocols/query.py:42) 7",
-        f"run (asyncio/base_events.py:600);handle ({root}/emulator/app.py:10);"
-        f"handle ({root}/emulator/app.py:12) 3",
+        "scan (emulator/events.py:226);parse (email/parser.py:50) 7",
+        f"run (asyncio/base_events.py:600);handle ({root}/emulator/app.py:12) 3",
         "select (selectors.py:468) 10",
-        "run (asyncio/base_events.py:600);handle (emulator/app.py:10) 2",
+        "run (asyncio/base_events.py:600);handle (emulator/app.py:12) 2",
         "garbage line without a count",
     ]
 
-    total, self_top, inclusive_top = collapse_profile(lines)
+    total, self_top, ours_top = collapse_profile(lines)
 
     assert total == 22
     assert self_top == [
         ("select (selectors.py:468)", 10),
-        ("parse (emulator/protocols/query.py:42)", 7),
-        ("handle (emulator/app.py:12)", 3),
-        ("handle (emulator/app.py:10)", 2),
+        ("parse (email/parser.py:50)", 7),
+        ("handle (emulator/app.py:12)", 5),
     ]
-    # handle appears twice in the second stack but counts once; py-spy's relative
-    # ("emulator/app.py") and absolute spellings of one file are the same function.
-    assert inclusive_top == [
-        ("handle (emulator/app.py)", 12),
-        ("parse (emulator/protocols/query.py)", 7),
+    # The stdlib parse is charged to the line of ours that called it; py-spy's absolute and
+    # relative spellings of one file are the same line; the event-loop-only stack is nobody's.
+    assert ours_top == [
+        ("scan (emulator/events.py:226)", 7),
+        ("handle (emulator/app.py:12)", 5),
     ]
+
+
+def test_memory_stopped_early_is_extrapolated_to_the_target_count() -> None:
+    memory = MemoryResult(
+        messages=25_000,
+        message_bytes=2048,
+        rss_before=50 * MB,
+        rss_after=100 * MB,
+        hwm_after=100 * MB,
+        seconds=90.0,
+        path="v2 SendBulkEmail",
+        note="stopped at the limit",
+    )
+
+    assert memory.bytes_per_message == 50 * MB / 25_000
+    assert memory.projected_rss == 250 * MB
 
 
 def test_plan_rejects_zero_rounds() -> None:
