@@ -36,7 +36,7 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from email.mime.base import MIMEBase
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import BotoCoreError
 
@@ -51,7 +51,7 @@ from django.core.mail.backends.base import (  # type: ignore[import-untyped, unu
 )
 
 from seskit import rules, v1, v2
-from seskit.bulk import Api, RunSummary, SendResult, client_api
+from seskit.bulk import Api, ItemStatus, RunSummary, SendOptions, SendResult, client_api
 from seskit.classify import classify
 from seskit.errors import (
     SendError,
@@ -69,12 +69,11 @@ if TYPE_CHECKING:
 
 __all__ = ["EmailBackend", "RecipientStatus", "SendStatus"]
 
-# Headers a seskit `Email` writes from its own fields (rules.RESERVED_HEADER_NAMES) that Django
-# lets a message set through ``extra_headers``. Reply-To maps onto Email.reply_to; the others
+# Of the headers a seskit `Email` writes from its own fields (rules.RESERVED_HEADER_NAMES),
+# Django lets ``extra_headers`` set any. Reply-To and From map onto the Email's fields; the others
 # make the backend send Django's own MIME, which writes them as the user asked.
 _REPLY_TO: Final = "reply-to"
-
-RecipientState = Literal["sent", "rejected", "unsent"]
+_FROM: Final = "from"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,7 +85,7 @@ class RecipientStatus:
     tried, because the bulk run stopped first, e.g. on a daily quota).
     """
 
-    status: RecipientState
+    status: ItemStatus
     message_id: str | None = None
     error: SesKitError | None = None
 
@@ -178,16 +177,14 @@ class EmailBackend(BaseEmailBackend):  # type: ignore[misc, unused-ignore]  # Dj
     Settings (each overridable by the keyword of the same meaning, e.g.
     ``get_connection("seskit.django.EmailBackend", region_name="eu-west-1")``):
 
-    ========================== ===================== ==========================================
-    setting                    keyword               meaning
-    ========================== ===================== ==========================================
-    ``SESKIT_API``             ``api``               ``"v2"`` (default) or ``"v1"``
-    ``SESKIT_REGION``          ``region_name``       the client's region
-    ``SESKIT_ENDPOINT_URL``    ``endpoint_url``      e.g. the emulator, ``http://127.0.0.1:4579``
-    ``SESKIT_CLIENT_PARAMS``   ``client_params``     more ``boto3.client`` keywords (credentials,
-                                                     ``config``)
-    ``SESKIT_CONFIGURATION_SET`` ``configuration_set`` default configuration set
-    ========================== ===================== ==========================================
+    - ``SESKIT_API`` / ``api``: ``"v2"`` (default) or ``"v1"``;
+    - ``SESKIT_REGION`` / ``region_name``: the client's region;
+    - ``SESKIT_ENDPOINT_URL`` / ``endpoint_url``: e.g. the emulator, ``http://127.0.0.1:4579``;
+    - ``SESKIT_CLIENT_PARAMS`` / ``client_params``: more ``boto3.client`` keywords
+      (credentials, ``config``);
+    - ``SESKIT_CONFIGURATION_SET`` / ``configuration_set``: the default configuration set;
+    - ``SESKIT_MAX_SEND_RATE`` / ``max_send_rate``: recipients per second for bulk sends; None
+      (default) asks SES once (``GetAccount`` / ``GetSendQuota``), -1 does not pace.
 
     ``client=`` takes a ready boto3 ``ses`` / ``sesv2`` client instead (its service decides
     the API). `send_messages` returns how many messages SES accepted.
@@ -202,6 +199,7 @@ class EmailBackend(BaseEmailBackend):  # type: ignore[misc, unused-ignore]  # Dj
         endpoint_url: str | None = None,
         client_params: Mapping[str, Any] | None = None,
         configuration_set: str | None = None,
+        max_send_rate: float | None = None,
         client: object | None = None,
         **kwargs: Any,
     ) -> None:
@@ -228,6 +226,13 @@ class EmailBackend(BaseEmailBackend):  # type: ignore[misc, unused-ignore]  # Dj
         if chosen_set is not None:
             rules.check_configuration_set_name(chosen_set)
         self.configuration_set: str | None = chosen_set
+        rate = (
+            max_send_rate if max_send_rate is not None else _setting("SESKIT_MAX_SEND_RATE", None)
+        )
+        try:
+            self._options = SendOptions(max_send_rate=rate)
+        except ValueError as err:
+            raise ImproperlyConfigured(f"SESKIT_MAX_SEND_RATE: {err}") from err
         self.api: Api = client_api(client) if client is not None else chosen_api
         self._client_params = params
         self._given_client = client
@@ -249,7 +254,7 @@ class EmailBackend(BaseEmailBackend):  # type: ignore[misc, unused-ignore]  # Dj
                     if self.fail_silently:
                         return False
                     raise classify(err) from err
-            self._sender = Sender(client, progress_bar=False)
+            self._sender = Sender(client, options=self._options, progress_bar=False)
             return True
 
     def close(self) -> None:
@@ -319,7 +324,7 @@ class EmailBackend(BaseEmailBackend):  # type: ignore[misc, unused-ignore]  # Dj
             lowered = name.lower()
             if lowered == _REPLY_TO:
                 reply_to = [part.strip() for part in str(value).split(",") if part.strip()]
-            elif lowered == "from":
+            elif lowered == _FROM:
                 sender = str(value)
             elif lowered in rules.RESERVED_HEADER_NAMES:
                 django_mime = True

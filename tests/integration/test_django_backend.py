@@ -456,3 +456,34 @@ def test_docs_page_examples_run_against_the_emulator_and_print_what_they_say(
                 assert output.getvalue().splitlines() == expected, block
                 checked += 1
     assert checked == 6
+
+
+def test_bulk_pacing_asks_ses_for_the_rate_unless_max_send_rate_is_set(
+    emu: EmulatorClient, sesv2: Any
+) -> None:
+    from django.core.exceptions import ImproperlyConfigured  # type: ignore[import-untyped, unused-ignore]
+    from django.core.mail import EmailMessage, get_connection  # type: ignore[import-untyped, unused-ignore]
+
+    sesv2.create_email_template(
+        TemplateName="Hello", TemplateContent={"Subject": "Hello {{name}}", "Text": "Hi"}
+    )
+    calls: list[str] = []
+    sesv2.meta.events.register("before-call.sesv2", lambda model, **_: calls.append(model.name))
+
+    def batch() -> Any:
+        email = EmailMessage(to=["ana@example.net", "bo@example.net"])
+        email.template_id = "Hello"
+        email.merge_data = {"ana@example.net": {"name": "Ana"}}
+        return email
+
+    # A ready client (here with a hook that lists its calls) is used as given.
+    assert get_connection(client=sesv2).send_messages([batch()]) == 1
+    assert calls == ["GetAccount", "SendBulkEmail"]
+
+    # A fixed rate (-1: no pacing) needs no GetAccount, e.g. for send-only IAM permissions.
+    calls.clear()
+    assert get_connection(client=sesv2, max_send_rate=-1).send_messages([batch()]) == 1
+    assert calls == ["SendBulkEmail"]
+
+    with pytest.raises(ImproperlyConfigured, match="SESKIT_MAX_SEND_RATE: max_send_rate"):
+        get_connection(max_send_rate=0)
