@@ -337,3 +337,19 @@ def test_sns_subscription_settings_are_validated() -> None:
         Settings.from_env({"SES_EMULATOR_SNS_SUBSCRIPTIONS": "no-equals-sign"})
     with pytest.raises(SettingsError, match="sns_delivery_attempts"):
         Settings(sns_delivery_attempts=0)
+
+
+def test_the_eicar_string_is_found_unencoded_or_in_an_encoded_attachment() -> None:
+    plain = RAW.replace(b"body", events.EICAR_SIGNATURE)
+    encoded = base64.b64encode(events.EICAR_SIGNATURE)
+    multipart = (
+        b'From: a@example.com\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n'
+        b"--b\r\nContent-Type: application/octet-stream\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\n" + encoded + b"\r\n--b--\r\n"
+    )
+    # The same base64 text in a single-part message is just text, not an attachment.
+    single = RAW.replace(b"body", encoded)
+
+    assert [e.type for e in events.generate(_record(raw=plain))] == ["Send", "Reject"]
+    assert [e.type for e in events.generate(_record(raw=multipart))] == ["Send", "Reject"]
+    assert [e.type for e in events.generate(_record(raw=single))] == ["Send", "Delivery"]
