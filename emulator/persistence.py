@@ -46,6 +46,7 @@ __all__ = [
     "DataDirError",
     "StateStore",
     "decode_state",
+    "dumps_state",
     "encode_state",
     "open_data_dir",
 ]
@@ -81,28 +82,34 @@ class DataDirError(RuntimeError):
 # --- generic encoding ---------------------------------------------------------------------
 
 
-def _encode(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, bytes | bytearray):
-        return {_BYTES_TAG: base64.b64encode(bytes(value)).decode("ascii")}
+def _encode_default(value: Any) -> Any:
+    # json.dumps walks dicts, lists, tuples and scalars in C and calls this only for the
+    # rest, so saving after every send stays cheap even with a long quota window.
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {
-            f.name: _encode(getattr(value, f.name))
+            f.name: getattr(value, f.name)
             for f in dataclasses.fields(value)
             if f.name not in _NOT_SAVED
         }
-    if isinstance(value, dict):
-        # JSON keys are strings; int keys (statistics buckets) come back through the hints.
-        return {str(k): _encode(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | collections.deque | set | frozenset):
-        return [_encode(v) for v in value]
+    if isinstance(value, collections.deque | set | frozenset):
+        return list(value)
+    if isinstance(value, bytes | bytearray):
+        return {_BYTES_TAG: base64.b64encode(bytes(value)).decode("ascii")}
     raise TypeError(f"cannot save a value of type {type(value).__name__}")
+
+
+def dumps_state(state: AccountState) -> str:
+    """An `AccountState` as JSON text (``lock`` and ``profile`` left out).
+
+    Dict keys become strings (JSON has no others); `decode_state` turns them back through the
+    type hints (the statistics' 15-minute bucket starts are ints).
+    """
+    return json.dumps(state, default=_encode_default, separators=(",", ":"))
 
 
 def encode_state(state: AccountState) -> dict[str, Any]:
     """An `AccountState` as a JSON-ready document (``lock`` and ``profile`` left out)."""
-    document: dict[str, Any] = _encode(state)
+    document: dict[str, Any] = json.loads(dumps_state(state))
     return document
 
 
@@ -239,7 +246,7 @@ class StateStore:
         if not state.lock.acquire(timeout=5.0):
             raise RuntimeError(f"state {state.account_id}/{state.region} stayed locked")
         try:
-            document = json.dumps(encode_state(state), separators=(",", ":"))
+            document = dumps_state(state)
         finally:
             state.lock.release()
         with self._lock:
