@@ -7,22 +7,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
+
+from tests.integration.client_errors import error_of
 
 TOPIC = "arn:aws:sns:us-east-1:000000000000:ses-events"
 FIREHOSE = {
     "IAMRoleARN": "arn:aws:iam::000000000000:role/ses",
     "DeliveryStreamARN": "arn:aws:firehose:us-east-1:000000000000:deliverystream/ses",
 }
-
-
-def _error(caught: pytest.ExceptionInfo[ClientError]) -> tuple[str, int, str]:
-    response: Any = caught.value.response
-    return (
-        response["Error"]["Code"],
-        response["ResponseMetadata"]["HTTPStatusCode"],
-        response["Error"]["Message"],
-    )
 
 
 # --- v1 ---------------------------------------------------------------------------------
@@ -52,7 +44,7 @@ def test_v1_duplicate_set_is_configuration_set_already_exists(ses: Any) -> None:
     ses.create_configuration_set(ConfigurationSet={"Name": "cs"})
     with pytest.raises(ses.exceptions.ConfigurationSetAlreadyExistsException) as caught:
         ses.create_configuration_set(ConfigurationSet={"Name": "cs"})
-    assert _error(caught) == (
+    assert error_of(caught) == (
         "ConfigurationSetAlreadyExists",
         400,
         "Configuration set <cs> already exists.",
@@ -62,7 +54,7 @@ def test_v1_duplicate_set_is_configuration_set_already_exists(ses: Any) -> None:
 def test_v1_bad_name_is_invalid_configuration_set(ses: Any) -> None:
     with pytest.raises(ses.exceptions.InvalidConfigurationSetException) as caught:
         ses.create_configuration_set(ConfigurationSet={"Name": "has space"})
-    assert _error(caught) == (
+    assert error_of(caught) == (
         "InvalidConfigurationSet",
         400,
         "Configuration set name <has space> is invalid: only alphanumeric ASCII characters, "
@@ -113,7 +105,7 @@ def test_v1_unknown_set_is_configuration_set_does_not_exist(
 ) -> None:
     with pytest.raises(ses.exceptions.ConfigurationSetDoesNotExistException) as caught:
         call(ses)
-    assert _error(caught) == (
+    assert error_of(caught) == (
         "ConfigurationSetDoesNotExist",
         400,
         "Configuration set <ghost> does not exist.",
@@ -170,12 +162,12 @@ def test_v1_event_destination_errors(ses: Any) -> None:
         ses.create_configuration_set_event_destination(
             ConfigurationSetName="cs", EventDestination=destination
         )
-    assert _error(dup)[:2] == ("EventDestinationAlreadyExists", 400)
+    assert error_of(dup)[:2] == ("EventDestinationAlreadyExists", 400)
     with pytest.raises(ses.exceptions.EventDestinationDoesNotExistException) as missing:
         ses.delete_configuration_set_event_destination(
             ConfigurationSetName="cs", EventDestinationName="ghost"
         )
-    assert _error(missing) == (
+    assert error_of(missing) == (
         "EventDestinationDoesNotExist",
         400,
         "No EventDestination found for cs",
@@ -192,7 +184,7 @@ def test_v1_event_destination_errors(ses: Any) -> None:
         ses.create_configuration_set_event_destination(
             ConfigurationSetName="cs", EventDestination={**destination, "Name": "eleventh"}
         )
-    assert _error(limit)[:2] == ("LimitExceeded", 400)
+    assert error_of(limit)[:2] == ("LimitExceeded", 400)
 
 
 def test_v1_tracking_options_lifecycle(ses: Any) -> None:
@@ -204,7 +196,7 @@ def test_v1_tracking_options_lifecycle(ses: Any) -> None:
         ses.create_configuration_set_tracking_options(
             ConfigurationSetName="cs", TrackingOptions={"CustomRedirectDomain": "v.example.com"}
         )
-    assert _error(dup) == (
+    assert error_of(dup) == (
         "TrackingOptionsAlreadyExistsException",
         400,
         "Tracking options already exist for configuration set cs.",
@@ -219,7 +211,7 @@ def test_v1_tracking_options_lifecycle(ses: Any) -> None:
     ses.delete_configuration_set_tracking_options(ConfigurationSetName="cs")
     with pytest.raises(ses.exceptions.TrackingOptionsDoesNotExistException) as missing:
         ses.delete_configuration_set_tracking_options(ConfigurationSetName="cs")
-    assert _error(missing)[:2] == ("TrackingOptionsDoesNotExistException", 400)
+    assert error_of(missing)[:2] == ("TrackingOptionsDoesNotExistException", 400)
 
 
 def test_v1_sending_reputation_and_delivery_options(ses: Any) -> None:
@@ -309,10 +301,14 @@ def test_v2_duplicate_and_unknown_sets(sesv2: Any) -> None:
     sesv2.create_configuration_set(ConfigurationSetName="cs")
     with pytest.raises(sesv2.exceptions.AlreadyExistsException) as dup:
         sesv2.create_configuration_set(ConfigurationSetName="cs")
-    assert _error(dup) == ("AlreadyExistsException", 400, "Configuration set <cs> already exists.")
+    assert error_of(dup) == (
+        "AlreadyExistsException",
+        400,
+        "Configuration set <cs> already exists.",
+    )
     with pytest.raises(sesv2.exceptions.NotFoundException) as missing:
         sesv2.get_configuration_set(ConfigurationSetName="ghost")
-    assert _error(missing) == (
+    assert error_of(missing) == (
         "NotFoundException",
         404,
         "Configuration set <ghost> does not exist.",
@@ -323,7 +319,7 @@ def test_v2_duplicate_and_unknown_sets(sesv2: Any) -> None:
         sesv2.put_configuration_set_sending_options(ConfigurationSetName="ghost")
     with pytest.raises(sesv2.exceptions.BadRequestException) as bad:
         sesv2.create_configuration_set(ConfigurationSetName="bad name")
-    assert _error(bad)[:2] == ("BadRequestException", 400)
+    assert error_of(bad)[:2] == ("BadRequestException", 400)
 
 
 def test_v2_event_destinations_crud(sesv2: Any) -> None:
@@ -358,7 +354,7 @@ def test_v2_event_destinations_crud(sesv2: Any) -> None:
         sesv2.delete_configuration_set_event_destination(
             ConfigurationSetName="cs", EventDestinationName="bus"
         )
-    assert _error(missing) == ("NotFoundException", 404, "No EventDestination found for cs")
+    assert error_of(missing) == ("NotFoundException", 404, "No EventDestination found for cs")
     got = sesv2.get_configuration_set_event_destinations(ConfigurationSetName="cs")
     assert got["EventDestinations"] == []
 

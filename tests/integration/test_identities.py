@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 
 from emulator.server import EmulatorServer
 from emulator.ses import identities
+from tests.integration.client_errors import error_of
 
 POLICY = json.dumps(
     {
@@ -31,15 +32,6 @@ POLICY = json.dumps(
         ],
     }
 )
-
-
-def _error(caught: pytest.ExceptionInfo[ClientError]) -> tuple[str, int, str]:
-    response: Any = caught.value.response
-    return (
-        response["Error"]["Code"],
-        response["ResponseMetadata"]["HTTPStatusCode"],
-        response["Error"]["Message"],
-    )
 
 
 # --- v1 verification and listing ----------------------------------------------------------
@@ -81,7 +73,7 @@ def test_v1_list_identities_pages_with_next_token(ses: Any) -> None:
 def test_v1_garbage_next_token_is_invalid_parameter_value(ses: Any) -> None:
     with pytest.raises(ClientError) as caught:
         ses.list_identities(NextToken="garbage")
-    assert _error(caught) == ("InvalidParameterValue", 400, "Invalid NextToken: garbage")
+    assert error_of(caught) == ("InvalidParameterValue", 400, "Invalid NextToken: garbage")
 
 
 def test_v1_delete_identity_and_verified_address(ses: Any) -> None:
@@ -138,7 +130,7 @@ def test_v1_mail_from_domain_round_trip(ses: Any) -> None:
     assert got["MailFromDomainAttributes"]["foo.com"] == {"BehaviorOnMXFailure": "UseDefaultValue"}
     with pytest.raises(ClientError) as caught:
         ses.set_identity_mail_from_domain(Identity="foo.com", MailFromDomain="bar.com")
-    assert _error(caught) == (
+    assert error_of(caught) == (
         "InvalidParameterValue",
         400,
         "Provided MAIL-FROM domain 'bar.com' is not subdomain of the domain of the identity "
@@ -195,7 +187,7 @@ def test_v1_identity_setters_on_unknown_identity_are_message_rejected(
 ) -> None:
     with pytest.raises(ses.exceptions.MessageRejected) as caught:
         call(ses)
-    assert _error(caught) == (
+    assert error_of(caught) == (
         "MessageRejected",
         400,
         "Identity unknown@example.com is not verified or does not exist.",
@@ -217,7 +209,7 @@ def test_v1_invalid_policy_is_invalid_policy_exception(ses: Any) -> None:
     ses.verify_domain_identity(Domain="example.com")
     with pytest.raises(ses.exceptions.InvalidPolicyException) as caught:
         ses.put_identity_policy(Identity="example.com", PolicyName="p", Policy="not json")
-    code, status, _ = _error(caught)
+    code, status, _ = error_of(caught)
     assert (code, status) == ("InvalidPolicy", 400)
 
 
@@ -278,7 +270,7 @@ def test_v2_create_existing_identity_is_already_exists(sesv2: Any, ses: Any) -> 
     ses.verify_email_identity(EmailAddress="a@example.com")
     with pytest.raises(sesv2.exceptions.AlreadyExistsException) as caught:
         sesv2.create_email_identity(EmailIdentity="a@example.com")
-    assert _error(caught) == (
+    assert error_of(caught) == (
         "AlreadyExistsException",
         400,
         "Email identity a@example.com already exists.",
@@ -307,7 +299,7 @@ def test_v2_create_existing_identity_is_already_exists(sesv2: Any, ses: Any) -> 
 def test_v2_calls_on_unknown_identity_are_not_found(sesv2: Any, call: Callable[[Any], Any]) -> None:
     with pytest.raises(sesv2.exceptions.NotFoundException) as caught:
         call(sesv2)
-    assert _error(caught) == (
+    assert error_of(caught) == (
         "NotFoundException",
         404,
         "Email identity ghost@example.com does not exist.",
@@ -345,7 +337,11 @@ def test_v2_identity_attribute_setters_round_trip(sesv2: Any, ses: Any) -> None:
         sesv2.put_email_identity_configuration_set_attributes(
             EmailIdentity="example.com", ConfigurationSetName="nope"
         )
-    assert _error(caught) == ("NotFoundException", 404, "Configuration set <nope> does not exist.")
+    assert error_of(caught) == (
+        "NotFoundException",
+        404,
+        "Configuration set <nope> does not exist.",
+    )
 
 
 def test_v2_identity_policies_round_trip(sesv2: Any) -> None:
@@ -366,7 +362,7 @@ def test_v2_identity_policies_round_trip(sesv2: Any) -> None:
     sesv2.delete_email_identity_policy(EmailIdentity="a@example.com", PolicyName="p")
     with pytest.raises(sesv2.exceptions.NotFoundException) as caught:
         sesv2.delete_email_identity_policy(EmailIdentity="a@example.com", PolicyName="p")
-    assert _error(caught) == (
+    assert error_of(caught) == (
         "NotFoundException",
         404,
         "Policy p does not exist for a@example.com.",

@@ -11,21 +11,14 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.integration.client_errors import error_of
+
 TEMPLATE = {
     "TemplateName": "Welcome",
     "SubjectPart": "Greetings, {{name}}!",
     "TextPart": "Dear {{name}},\r\nYour favorite animal is {{favoriteanimal}}.",
     "HtmlPart": "<h1>Hello {{name}},</h1><p>Your favorite animal is {{favoriteanimal}}.</p>",
 }
-
-
-def _error(caught: pytest.ExceptionInfo[ClientError]) -> tuple[str, int, str]:
-    response: Any = caught.value.response
-    return (
-        response["Error"]["Code"],
-        response["ResponseMetadata"]["HTTPStatusCode"],
-        response["Error"]["Message"],
-    )
 
 
 def _mime(text: str) -> EmailMessage:
@@ -48,7 +41,7 @@ def test_v1_create_get_update_delete_template(ses: Any) -> None:
     ses.delete_template(TemplateName="Welcome")
     with pytest.raises(ses.exceptions.TemplateDoesNotExistException) as caught:
         ses.get_template(TemplateName="Welcome")
-    assert _error(caught) == ("TemplateDoesNotExist", 400, "Template Welcome does not exist.")
+    assert error_of(caught) == ("TemplateDoesNotExist", 400, "Template Welcome does not exist.")
 
 
 def test_v1_delete_unknown_template_succeeds(ses: Any) -> None:
@@ -60,19 +53,19 @@ def test_v1_duplicate_template_is_already_exists(ses: Any) -> None:
     ses.create_template(Template=TEMPLATE)
     with pytest.raises(ses.exceptions.AlreadyExistsException) as caught:
         ses.create_template(Template=TEMPLATE)
-    assert _error(caught) == ("AlreadyExists", 400, "Template Welcome already exists.")
+    assert error_of(caught) == ("AlreadyExists", 400, "Template Welcome already exists.")
 
 
 def test_v1_update_unknown_template_is_template_does_not_exist(ses: Any) -> None:
     with pytest.raises(ses.exceptions.TemplateDoesNotExistException) as caught:
         ses.update_template(Template={**TEMPLATE, "TemplateName": "Ghost"})
-    assert _error(caught) == ("TemplateDoesNotExist", 400, "Template Ghost does not exist.")
+    assert error_of(caught) == ("TemplateDoesNotExist", 400, "Template Ghost does not exist.")
 
 
 def test_v1_bad_syntax_is_invalid_template(ses: Any) -> None:
     with pytest.raises(ses.exceptions.InvalidTemplateException) as caught:
         ses.create_template(Template={"TemplateName": "Bad", "TextPart": "{{#if x}}open"})
-    assert _error(caught) == (
+    assert error_of(caught) == (
         "InvalidTemplate",
         400,
         "Template Bad is not valid. Invalid text part: unclosed block {{#if}}.",
@@ -82,7 +75,7 @@ def test_v1_bad_syntax_is_invalid_template(ses: Any) -> None:
 def test_v1_template_without_text_or_html_is_invalid_parameter(ses: Any) -> None:
     with pytest.raises(ClientError) as caught:
         ses.create_template(Template={"TemplateName": "Empty", "SubjectPart": "s"})
-    assert _error(caught) == (
+    assert error_of(caught) == (
         "InvalidParameterValue",
         400,
         "The template must contain a text part or an HTML part.",
@@ -134,7 +127,7 @@ def test_v1_test_render_missing_attribute(ses: Any) -> None:
     ses.create_template(Template=TEMPLATE)
     with pytest.raises(ses.exceptions.MissingRenderingAttributeException) as caught:
         ses.test_render_template(TemplateName="Welcome", TemplateData='{"name": "John"}')
-    assert _error(caught) == (
+    assert error_of(caught) == (
         "MissingRenderingAttribute",
         400,
         "Attribute 'favoriteanimal' is not present in the rendering data.",
@@ -145,7 +138,7 @@ def test_v1_test_render_data_must_be_a_json_object(ses: Any) -> None:
     ses.create_template(Template=TEMPLATE)
     with pytest.raises(ses.exceptions.InvalidRenderingParameterException) as caught:
         ses.test_render_template(TemplateName="Welcome", TemplateData="[1, 2]")
-    assert _error(caught) == (
+    assert error_of(caught) == (
         "InvalidRenderingParameter",
         400,
         "Template data must be a JSON object.",
@@ -155,7 +148,7 @@ def test_v1_test_render_data_must_be_a_json_object(ses: Any) -> None:
 def test_v1_test_render_unknown_template(ses: Any) -> None:
     with pytest.raises(ses.exceptions.TemplateDoesNotExistException) as caught:
         ses.test_render_template(TemplateName="Ghost", TemplateData="{}")
-    assert _error(caught) == ("TemplateDoesNotExist", 400, "Template Ghost does not exist.")
+    assert error_of(caught) == ("TemplateDoesNotExist", 400, "Template Ghost does not exist.")
 
 
 # --- v2 ---------------------------------------------------------------------------------
@@ -177,7 +170,7 @@ def test_v2_create_get_update_delete_email_template(sesv2: Any) -> None:
     sesv2.delete_email_template(TemplateName="W")
     with pytest.raises(sesv2.exceptions.NotFoundException) as caught:
         sesv2.get_email_template(TemplateName="W")
-    assert _error(caught) == ("NotFoundException", 404, "Template W does not exist.")
+    assert error_of(caught) == ("NotFoundException", 404, "Template W does not exist.")
 
 
 @pytest.mark.parametrize(
@@ -192,14 +185,14 @@ def test_v2_create_get_update_delete_email_template(sesv2: Any) -> None:
 def test_v2_unknown_template_is_not_found(sesv2: Any, call: Any) -> None:
     with pytest.raises(sesv2.exceptions.NotFoundException) as caught:
         call(sesv2)
-    assert _error(caught) == ("NotFoundException", 404, "Template Ghost does not exist.")
+    assert error_of(caught) == ("NotFoundException", 404, "Template Ghost does not exist.")
 
 
 def test_v2_duplicate_template_is_already_exists(sesv2: Any) -> None:
     sesv2.create_email_template(TemplateName="W", TemplateContent={"Text": "x"})
     with pytest.raises(sesv2.exceptions.AlreadyExistsException) as caught:
         sesv2.create_email_template(TemplateName="W", TemplateContent={"Text": "y"})
-    assert _error(caught) == ("AlreadyExistsException", 400, "Template W already exists.")
+    assert error_of(caught) == ("AlreadyExistsException", 400, "Template W already exists.")
 
 
 def test_v2_list_email_templates_pages(sesv2: Any) -> None:
@@ -212,7 +205,7 @@ def test_v2_list_email_templates_pages(sesv2: Any) -> None:
     assert "NextToken" not in second
     with pytest.raises(sesv2.exceptions.BadRequestException) as caught:
         sesv2.list_email_templates(PageSize=101)
-    assert _error(caught) == (
+    assert error_of(caught) == (
         "BadRequestException",
         400,
         "PageSize must be between 1 and 100 (got 101).",
@@ -237,20 +230,20 @@ def test_v2_test_render_errors_are_bad_request(sesv2: Any) -> None:
     sesv2.create_email_template(TemplateName="W", TemplateContent={"Text": "{{name}}"})
     with pytest.raises(sesv2.exceptions.BadRequestException) as missing:
         sesv2.test_render_email_template(TemplateName="W", TemplateData="{}")
-    assert _error(missing) == (
+    assert error_of(missing) == (
         "BadRequestException",
         400,
         "Attribute 'name' is not present in the rendering data.",
     )
     with pytest.raises(sesv2.exceptions.BadRequestException) as invalid:
         sesv2.test_render_email_template(TemplateName="W", TemplateData="nope")
-    assert _error(invalid)[:2] == ("BadRequestException", 400)
+    assert error_of(invalid)[:2] == ("BadRequestException", 400)
 
 
 def test_v2_invalid_template_syntax_is_bad_request(sesv2: Any) -> None:
     with pytest.raises(sesv2.exceptions.BadRequestException) as caught:
         sesv2.create_email_template(TemplateName="B", TemplateContent={"Html": "{{/if}}"})
-    assert _error(caught) == (
+    assert error_of(caught) == (
         "BadRequestException",
         400,
         "Template B is not valid. Invalid HTML part: unexpected closing tag if.",
