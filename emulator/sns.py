@@ -347,16 +347,19 @@ class EventPublisher:
     def on_record(self, record: MessageRecord) -> None:
         """`Backend` record listener: generate and publish the message's events."""
         for event in events.generate(record):
-            self.publish(record, event)
+            self.publish(record, event, save=False)
+        self.backend.store.update(record)  # once for all: a SQLite store rewrites the row
 
-    def publish(self, record: MessageRecord, event: SesEvent) -> LoggedEvent:
-        """Log ``event``, route it, schedule its deliveries and note it on the record."""
+    def publish(self, record: MessageRecord, event: SesEvent, *, save: bool = True) -> LoggedEvent:
+        """Log ``event``, route it, schedule its deliveries and note it on the record
+        (``save``: and store the record)."""
         logged = self.log.add(record, event)
         state = self.backend.account(record.account, record.region)
         for route in events.routes(event, record, state):
             logged.published.append(self._publish_route(logged, route))
         record.events.append(logged.to_json())
-        self.backend.store.update(record)
+        if save:
+            self.backend.store.update(record)
         return logged
 
     def _publish_route(self, logged: LoggedEvent, route: Route) -> dict[str, Any]:
