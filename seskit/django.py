@@ -36,6 +36,7 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from email.mime.base import MIMEBase
+from email.utils import getaddresses
 from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import BotoCoreError
@@ -60,7 +61,7 @@ from seskit.errors import (
     UnsupportedFeatureError,
     ValidationError,
 )
-from seskit.message import Address, Attachment, BulkEntry, Email, Header, Tag
+from seskit.message import Address, AddressInput, Attachment, BulkEntry, Email, Header, Tag
 from seskit.sender import Sender, default_client
 
 if TYPE_CHECKING:
@@ -118,6 +119,11 @@ def _text(value: str | bytes, encoding: str) -> str:
 
 def _bytes(value: str | bytes, encoding: str) -> bytes:
     return value.encode(encoding) if isinstance(value, str) else value
+
+
+def _listed(addresses: Iterable[object] | None) -> list[AddressInput]:
+    # As Django's EmailMessage.recipients(): empty entries are skipped; str() for lazy strings.
+    return [str(address) for address in addresses or () if address]
 
 
 def _tag_items(value: object, name: str) -> Iterable[tuple[str, str]]:
@@ -317,13 +323,18 @@ class EmailBackend(BaseEmailBackend):  # type: ignore[misc, unused-ignore]  # Dj
     def _parts(self, message: Any) -> _Parts:
         encoding = message.encoding or settings.DEFAULT_CHARSET
         django_mime = False
-        reply_to = list(message.reply_to or ())
-        sender = message.from_email
+        reply_to: list[AddressInput] = _listed(message.reply_to)
+        sender = str(message.from_email)
         headers: list[Header] = []
         for index, (name, value) in enumerate((message.extra_headers or {}).items()):
             lowered = name.lower()
             if lowered == _REPLY_TO:
-                reply_to = [part.strip() for part in str(value).split(",") if part.strip()]
+                # One header value, possibly several addresses (quoted names may hold commas).
+                reply_to = [
+                    Address(email=addr, name=name or None)
+                    for name, addr in getaddresses([str(value)])
+                    if addr
+                ]
             elif lowered == _FROM:
                 sender = str(value)
             elif lowered in rules.RESERVED_HEADER_NAMES:
@@ -333,6 +344,8 @@ class EmailBackend(BaseEmailBackend):  # type: ignore[misc, unused-ignore]  # Dj
                 headers.append(Header(name=name, value=str(value)))
 
         body = _text(message.body or "", encoding)
+        if not isinstance(body, str):  # a lazy translation string
+            body = str(body)
         text: str | None = body
         html: str | None = None
         if message.content_subtype == "html":
@@ -363,9 +376,9 @@ class EmailBackend(BaseEmailBackend):  # type: ignore[misc, unused-ignore]  # Dj
         configuration_set = getattr(message, "configuration_set", None) or self.configuration_set
         email = Email(
             sender=sender,
-            to=list(message.to or ()),
-            cc=list(message.cc or ()),
-            bcc=list(message.bcc or ()),
+            to=_listed(message.to),
+            cc=_listed(message.cc),
+            bcc=_listed(message.bcc),
             reply_to=reply_to,
             tags=_message_tags(message),
             configuration_set=configuration_set,
@@ -390,7 +403,7 @@ class EmailBackend(BaseEmailBackend):  # type: ignore[misc, unused-ignore]  # Dj
             cc=base.cc,
             bcc=base.bcc,
             reply_to=base.reply_to,
-            subject=message.subject or "",
+            subject=str(message.subject or ""),  # str(): it may be a lazy translation
             # SES needs a body part; an empty message still has an (empty) text part.
             text=parts.text if parts.text or parts.html is None else None,
             html=parts.html,

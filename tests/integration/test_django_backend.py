@@ -487,3 +487,28 @@ def test_bulk_pacing_asks_ses_for_the_rate_unless_max_send_rate_is_set(
 
     with pytest.raises(ImproperlyConfigured, match="SESKIT_MAX_SEND_RATE: max_send_rate"):
         get_connection(max_send_rate=0)
+
+
+def test_lazy_strings_reply_to_header_and_empty_recipients_are_read_as_django_does(
+    emu: EmulatorClient,
+) -> None:
+    from django.core.mail import EmailMessage  # type: ignore[import-untyped, unused-ignore]
+    from django.utils.functional import lazy  # type: ignore[import-untyped, unused-ignore]
+
+    def text(value: str) -> Any:
+        return lazy(lambda: value, str)()  # like gettext_lazy, without translations
+
+    email = EmailMessage(
+        text("Lazy subject"),
+        text("Lazy body"),
+        to=["", "ana@example.net"],
+        headers={"Reply-To": '"Help, Shop" <help@example.com>, sales@example.com'},
+    )
+    assert email.send() == 1
+
+    message = only_message(emu)
+    assert message.subject == "Lazy subject"
+    assert message.text is not None
+    assert message.text.strip() == "Lazy body"
+    assert message.recipients == ("ana@example.net",)
+    assert message.reply_to == ('"Help, Shop" <help@example.com>', "sales@example.com")
