@@ -24,7 +24,13 @@ from botocore.config import Config
 
 from emulator.client import EmulatorClient, SentMessage
 from emulator.server import EmulatorServer
-from seskit.errors import IdentityError, TagError, TemplateNotFoundError, UnsupportedFeatureError
+from seskit.errors import (
+    IdentityError,
+    SendError,
+    TagError,
+    TemplateNotFoundError,
+    UnsupportedFeatureError,
+)
 from tests.components import require_component
 
 HAVE_DJANGO = importlib.util.find_spec("django") is not None
@@ -512,3 +518,20 @@ def test_lazy_strings_reply_to_header_and_empty_recipients_are_read_as_django_do
     assert message.text.strip() == "Lazy body"
     assert message.recipients == ("ana@example.net",)
     assert message.reply_to == ('"Help, Shop" <help@example.com>', "sales@example.com")
+
+
+def test_no_region_anywhere_is_a_classified_error_or_silence(
+    django_settings: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from django.core.mail import EmailMessage, get_connection  # type: ignore[import-untyped, unused-ignore]
+
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    email = EmailMessage("Hi", "Hello", SHOP, ["ana@example.net"])
+
+    with pytest.raises(SendError) as caught:
+        get_connection().send_messages([email])
+    assert caught.value.code == "NoRegionError"
+
+    assert get_connection(fail_silently=True).send_messages([email]) == 0
