@@ -161,7 +161,22 @@ def retry_delays(attempts: int, first_delay: float) -> Iterator[float]:
 
 
 def is_retryable(error: BaseException) -> bool:
-    """Is a failed SMTP attempt worth repeating? Only 5xx replies are permanent [RFC 5321]."""
+    """Is a failed SMTP attempt worth repeating?
+
+    5xx replies are permanent (RFC 5321 §4.2.1), and so are a server that lacks STARTTLS or
+    AUTH and a certificate that fails verification: another attempt would meet the same.
+    Connection failures, timeouts and 4xx replies are transient.
+    """
+    if isinstance(error, aiosmtplib.SMTPNotSupported):
+        return False
+    # aiosmtplib wraps the TLS handshake's failure in an SMTPConnectError: look at the causes.
+    cause: BaseException | None = error
+    seen: set[int] = set()
+    while cause is not None and id(cause) not in seen:  # a chain may loop back on itself
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return False
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
     if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
         return any(500 > refusal.code >= 400 for refusal in error.recipients)
     if isinstance(error, aiosmtplib.SMTPResponseException):

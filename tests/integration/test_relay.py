@@ -12,6 +12,7 @@ import importlib.util
 import json
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -26,7 +27,8 @@ import pytest
 from botocore.config import Config
 
 from emulator.__main__ import settings_from
-from emulator.config import SettingsError
+from emulator.config import Settings, SettingsError
+from emulator.inspect import settings_json
 from emulator.relay import (
     RelayOutcome,
     RelayTarget,
@@ -345,7 +347,9 @@ def test_rejected_credentials_fail_once_without_retrying(smtp_sink: SinkFactory)
         [event] = wait_for(lambda: relay_events(server, message_id), "the failure event")
     assert event["status"] == "failed"
     assert event["attempts"] == 1  # 535 is permanent: retrying cannot help
-    assert "535" in event["error"]
+    assert event["error"] == (
+        "SMTPAuthenticationError: (535, '5.7.8 Authentication credentials invalid')"
+    )
     assert sink.received() == []
 
 
@@ -364,7 +368,7 @@ def test_implicit_tls_reaches_a_tls_only_server(smtp_sink: SinkFactory) -> None:
 
 def test_certificate_checks_are_on_by_default(smtp_sink: SinkFactory) -> None:
     sink = smtp_sink(tls="tls")
-    with emulator_for(sink.address, smtp_relay_tls="tls", smtp_relay_attempts=1) as server:
+    with emulator_for(sink.address, smtp_relay_tls="tls", smtp_relay_attempts=3) as server:
         message_id = client(server, "sesv2").send_email(
             FromEmailAddress=SENDER,
             Destination={"ToAddresses": ["to@example.com"]},
@@ -373,6 +377,7 @@ def test_certificate_checks_are_on_by_default(smtp_sink: SinkFactory) -> None:
         [event] = wait_for(lambda: relay_events(server, message_id), "the failure event")
     assert event["status"] == "failed"
     assert "CERTIFICATE_VERIFY_FAILED" in event["error"]
+    assert event["attempts"] == 1  # the same certificate would fail again
     assert sink.received() == []
 
 
@@ -472,6 +477,8 @@ def test_only_transient_smtp_failures_are_retried() -> None:
     assert is_retryable(aiosmtplib.SMTPResponseException(421, "try later"))
     assert not is_retryable(aiosmtplib.SMTPResponseException(550, "no such user"))
     assert not is_retryable(ValueError("a bug, not a network failure"))
+    assert not is_retryable(aiosmtplib.SMTPNotSupported("STARTTLS extension not supported"))
+    assert not is_retryable(ssl.SSLCertVerificationError("certificate verify failed"))
 
 
 def test_relay_event_names_status_relay_and_time() -> None:
@@ -499,6 +506,13 @@ def test_cli_flags_and_environment_configure_the_relay() -> None:
     assert (target.host, target.port, target.tls) == ("::1", 2525, "tls")
     assert (target.username, target.password, target.attempts) == ("u", "p", 5)
     assert target.address == "[::1]:2525"
+
+
+def test_settings_endpoint_masks_the_relay_password() -> None:
+    settings = Settings(smtp_relay="h:25", smtp_relay_user="me", smtp_relay_password="secret")
+    shown = settings_json(settings)
+    assert shown["smtp_relay_password"] == "***"
+    assert shown["smtp_relay_user"] == "me"
 
 
 def test_bad_relay_settings_are_refused_with_the_field() -> None:
