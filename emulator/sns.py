@@ -39,6 +39,7 @@ import hashlib
 import json
 import logging
 import secrets
+import threading
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -235,6 +236,8 @@ class EventPublisher:
         self.backend = backend
         self.log = EventLog()
         self._subscriptions: dict[str, Subscription] = {}
+        # Tests reset the backend from their own thread while the loop thread publishes.
+        self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._session: aiohttp.ClientSession | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -284,9 +287,10 @@ class EventPublisher:
         subscriptions made at run time (those from the settings stay, confirmed or not)."""
         self.log.clear(account=account, region=region)
         if account is None and region is None:
-            for arn, subscription in list(self._subscriptions.items()):
-                if subscription.origin == "api":
-                    del self._subscriptions[arn]
+            with self._lock:
+                for arn, subscription in list(self._subscriptions.items()):
+                    if subscription.origin == "api":
+                        del self._subscriptions[arn]
 
     # ---- subscriptions
 
@@ -303,30 +307,30 @@ class EventPublisher:
         ``confirmed=None`` follows ``--sns-auto-confirm``. Subscribing the same endpoint to the
         same topic again returns the existing subscription, as SNS does [D].
         """
-        for existing in self._subscriptions.values():
-            if existing.topic_arn == topic_arn and existing.endpoint == endpoint:
-                return existing
         if confirmed is None:
             confirmed = self.backend.settings.sns_auto_confirm
-        subscription = Subscription(
-            arn=f"{topic_arn}:{uuid.uuid4()}",
-            topic_arn=topic_arn,
-            endpoint=endpoint,
-            token=secrets.token_hex(64),
-            status="confirmed" if confirmed else "pending",
-            origin=origin,
-        )
-        self._subscriptions[subscription.arn] = subscription
+        with self._lock:
+            for existing in self._subscriptions.values():
+                if existing.topic_arn == topic_arn and existing.endpoint == endpoint:
+                    return existing
+            subscription = Subscription(
+                arn=f"{topic_arn}:{uuid.uuid4()}",
+                topic_arn=topic_arn,
+                endpoint=endpoint,
+                token=secrets.token_hex(64),
+                status="confirmed" if confirmed else "pending",
+                origin=origin,
+            )
+            self._subscriptions[subscription.arn] = subscription
         if not confirmed:
             self._schedule(self._confirm_handshake(subscription))
         return subscription
 
     def confirm(self, token: str, topic_arn: str | None = None) -> Subscription:
         """Confirm the subscription ``token`` was issued for; LookupError if there is none."""
-        for subscription in self._subscriptions.values():
-            if secrets.compare_digest(subscription.token, token) and (
-                topic_arn is None or subscription.topic_arn == topic_arn
-            ):
+        given = token.encode("utf-8")
+        for subscription in self.subscriptions(topic_arn):
+            if secrets.compare_digest(subscription.token.encode("ascii"), given):
                 subscription.status = "confirmed"
                 log.info("SNS subscription %s confirmed", subscription.arn)
                 return subscription
@@ -334,13 +338,14 @@ class EventPublisher:
 
     def unsubscribe(self, arn: str) -> bool:
         """Remove a subscription; False if there was none with that ARN."""
-        return self._subscriptions.pop(arn, None) is not None
+        with self._lock:
+            return self._subscriptions.pop(arn, None) is not None
 
     def subscriptions(self, topic_arn: str | None = None) -> list[Subscription]:
         """Subscriptions in the order they were made, optionally of one topic."""
-        return [
-            s for s in self._subscriptions.values() if topic_arn is None or s.topic_arn == topic_arn
-        ]
+        with self._lock:
+            found = list(self._subscriptions.values())
+        return [s for s in found if topic_arn is None or s.topic_arn == topic_arn]
 
     # ---- events
 

@@ -166,10 +166,13 @@ def test_a_new_subscription_is_confirmed_by_getting_its_subscribe_url(
     assert json.loads(notification["Message"])["mail"]["messageId"] == message_id
 
 
-def test_an_unknown_token_is_refused_like_sns(emulator: EmulatorServer) -> None:
+@pytest.mark.parametrize("token", ["0" * 32, "tök\u00e9n", ""])
+def test_an_unknown_token_is_refused_like_sns(emulator: EmulatorServer, token: str) -> None:
+    _subscribe(emulator.endpoint_url, "http://127.0.0.1:9/never-confirmed")
+
     response = requests.get(
         f"{emulator.endpoint_url}/_emulator/sns/confirm",
-        params={"TopicArn": TOPIC, "Token": "0" * 32},
+        params={"TopicArn": TOPIC, "Token": token},
         timeout=5,
     )
 
