@@ -107,8 +107,29 @@ def test_v2_templated_send_is_rendered(js_run: JsRun) -> None:
     assert (message.kind, message.template, message.subject) == ("template", "JsTemplate", "Hi JS")
 
 
+def test_v2_bulk_send_gives_each_entry_its_own_rendered_message(js_run: JsRun) -> None:
+    results = js_run.results["v2_bulk"]
+    assert [r["status"] for r in results] == ["SUCCESS", "SUCCESS"]
+    messages = [js_run.messages[r["message_id"]] for r in results]
+    assert [(m.operation, m.recipients, m.subject) for m in messages] == [
+        ("SendBulkEmail", (f"bulk1.{ANA}",), "Hi Bulk 1"),
+        ("SendBulkEmail", (f"bulk2.{ANA}",), "Hi everyone"),
+    ]
+
+
+@pytest.mark.parametrize(("case", "api"), [("v2_raw", "v2"), ("v1_raw", "v1")])
+def test_raw_mime_blobs_arrive_intact(js_run: JsRun, case: str, api: str) -> None:
+    message = js_run.messages[js_run.results[case]["message_id"]]
+    assert (message.api, message.kind) == (api, "raw")
+    assert message.subject == f"Raw from JS {api}"
+    assert message.recipients == (ANA,)
+    assert message.text is not None
+    assert message.text.strip() == "Raw body \u00e9"
+
+
 def test_failed_calls_record_nothing(js_run: JsRun) -> None:
-    assert len(js_run.messages) == 3
+    # v2 and v1 sends, one templated send, two bulk entries, two raw sends.
+    assert len(js_run.messages) == 7
 
 
 def test_v2_timestamps_parse_into_js_dates(js_run: JsRun) -> None:

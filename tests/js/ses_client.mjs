@@ -5,12 +5,18 @@
 //
 // tests/integration/test_js_sdk.py runs it and checks the answers against the messages the
 // emulator recorded. The sender identity must be verified beforehand.
-import { SESClient, SendEmailCommand as SendEmailV1Command, SendTemplatedEmailCommand } from "@aws-sdk/client-ses";
+import {
+  SESClient,
+  SendEmailCommand as SendEmailV1Command,
+  SendRawEmailCommand,
+  SendTemplatedEmailCommand,
+} from "@aws-sdk/client-ses";
 import {
   CreateEmailTemplateCommand,
   GetEmailIdentityCommand,
   ListEmailTemplatesCommand,
   SESv2Client,
+  SendBulkEmailCommand,
   SendEmailCommand,
 } from "@aws-sdk/client-sesv2";
 
@@ -102,6 +108,42 @@ const templated = await v2.send(
   }),
 );
 results.v2_template = { message_id: templated.MessageId };
+
+const bulk = await v2.send(
+  new SendBulkEmailCommand({
+    FromEmailAddress: sender,
+    DefaultContent: {
+      Template: { TemplateName: "JsTemplate", TemplateData: JSON.stringify({ name: "everyone" }) },
+    },
+    BulkEmailEntries: [
+      {
+        Destination: { ToAddresses: [`bulk1.${recipient}`] },
+        ReplacementEmailContent: {
+          ReplacementTemplate: { ReplacementTemplateData: JSON.stringify({ name: "Bulk 1" }) },
+        },
+      },
+      { Destination: { ToAddresses: [`bulk2.${recipient}`] } },
+    ],
+  }),
+);
+results.v2_bulk = bulk.BulkEmailEntryResults.map((r) => ({ status: r.Status, message_id: r.MessageId }));
+
+// Raw MIME travels as a blob: base64 in v2's JSON body, in v1's form body.
+const mime = (subject) =>
+  new TextEncoder().encode(
+    `From: ${sender}\r\nTo: ${recipient}\r\nSubject: ${subject}\r\nMIME-Version: 1.0\r\n` +
+      `Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nRaw body \u00e9\r\n`,
+  );
+const v2Raw = await v2.send(
+  new SendEmailCommand({
+    FromEmailAddress: sender,
+    Destination: { ToAddresses: [recipient] },
+    Content: { Raw: { Data: mime("Raw from JS v2") } },
+  }),
+);
+results.v2_raw = { message_id: v2Raw.MessageId };
+const v1Raw = await v1.send(new SendRawEmailCommand({ RawMessage: { Data: mime("Raw from JS v1") } }));
+results.v1_raw = { message_id: v1Raw.MessageId };
 
 results.v2_missing_template = await failure(
   v2.send(
