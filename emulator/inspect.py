@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import getaddresses
 from typing import Any, Final
+from urllib.parse import urlsplit, urlunsplit
 
 from aiohttp import web
 from multidict import MultiMapping
@@ -294,11 +295,22 @@ def settings_json(settings: Settings) -> dict[str, Any]:
             value = [{"access_key_id": key, "secret_access_key": "***"} for key, _ in value]
         elif f.name in ("control_token", "smtp_relay_password"):
             value = None if value is None else "***"
+        elif f.name == "sns_subscriptions":
+            # A webhook URL may carry basic-auth credentials (user:password@host).
+            value = [[topic, _mask_url_password(url)] for topic, url in value]
         elif isinstance(value, tuple):
             value = list(value)
         out[f.name] = value
     out["profile_values"] = dataclasses.asdict(settings.profile_values())
     return out
+
+
+def _mask_url_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    return urlunsplit(parts._replace(netloc=f"{userinfo.split(':', 1)[0]}:***@{hostport}"))
 
 
 def _identity_json(identity: Identity, account: str, region: str) -> dict[str, Any]:

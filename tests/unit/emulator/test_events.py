@@ -353,3 +353,19 @@ def test_the_eicar_string_is_found_unencoded_or_in_an_encoded_attachment() -> No
     assert [e.type for e in events.generate(_record(raw=plain))] == ["Send", "Reject"]
     assert [e.type for e in events.generate(_record(raw=multipart))] == ["Send", "Reject"]
     assert [e.type for e in events.generate(_record(raw=single))] == ["Send", "Delivery"]
+
+
+def test_the_settings_endpoint_masks_webhook_passwords() -> None:
+    from emulator.inspect import settings_json
+
+    settings = Settings(
+        sns_subscriptions=(
+            ("arn:aws:sns:us-east-1:1:t", "http://hook:s3cret@127.0.0.1:8000/h"),
+            ("arn:aws:sns:us-east-1:1:t", "https://127.0.0.1/open"),
+        )
+    )
+
+    assert settings_json(settings)["sns_subscriptions"] == [
+        ["arn:aws:sns:us-east-1:1:t", "http://hook:***@127.0.0.1:8000/h"],
+        ["arn:aws:sns:us-east-1:1:t", "https://127.0.0.1/open"],
+    ]
