@@ -136,6 +136,37 @@ def test_sesv2_send_email_is_recorded(aws: Any, emu: EmulatorClient) -> None:
     assert message.tag_map == {"client": "aws-cli-v2"}
 
 
+RAW = f"From: {SHOP}\r\nTo: {ANA}\r\nSubject: Raw from the CLI\r\n\r\nRaw body\r\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "api", "operation"),
+    [
+        (
+            ("ses", "send-raw-email", "--raw-message", json.dumps({"Data": RAW})),
+            "v1",
+            "SendRawEmail",
+        ),
+        (
+            ("sesv2", "send-email", "--content", json.dumps({"Raw": {"Data": RAW}})),
+            "v2",
+            "SendEmail",
+        ),
+    ],
+)
+def test_raw_message_blob_is_base64_encoded_by_the_cli_and_decoded_intact(
+    aws: Any, emu: EmulatorClient, args: tuple[str, ...], api: str, operation: str
+) -> None:
+    answer = ok(aws(*args))
+
+    [message] = emu.messages()
+    assert answer == {"MessageId": message.id}
+    assert (message.api, message.operation, message.kind) == (api, operation, "raw")
+    assert message.subject == "Raw from the CLI"
+    assert message.recipients == (ANA,)  # from the To header: the call names no destination
+    assert emu.raw(message.id).endswith(b"\r\n\r\nRaw body\r\n")
+
+
 def test_sesv2_templates_round_trip_with_parseable_timestamps(aws: Any, sesv2: Any) -> None:
     before = time.time()
     ok(
