@@ -35,6 +35,7 @@ from tests.components import require_component
 
 HAVE_DJANGO = importlib.util.find_spec("django") is not None
 SHOP = "shop@example.com"
+BACKEND = "seskit.django.EmailBackend"
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +46,7 @@ def django_settings() -> Iterator[None]:
 
     configured_here = not settings.configured
     if configured_here:
-        settings.configure(DEFAULT_FROM_EMAIL=SHOP, EMAIL_BACKEND="seskit.django.EmailBackend")
+        settings.configure(DEFAULT_FROM_EMAIL=SHOP, EMAIL_BACKEND=BACKEND)
     yield
     if configured_here:
         # Django has no public "unconfigure"; resetting the lazy object is what lets a later
@@ -59,7 +60,7 @@ def emu(emulator: EmulatorServer, sesv2: Any, django_settings: None) -> Iterator
 
     sesv2.create_email_identity(EmailIdentity=SHOP)
     with override_settings(
-        EMAIL_BACKEND="seskit.django.EmailBackend",
+        EMAIL_BACKEND=BACKEND,
         DEFAULT_FROM_EMAIL=SHOP,
         SESKIT_REGION="us-east-1",
         SESKIT_ENDPOINT_URL=emulator.endpoint_url,
@@ -531,7 +532,7 @@ def test_no_region_anywhere_is_a_classified_error_or_silence(
     email = EmailMessage("Hi", "Hello", SHOP, ["ana@example.net"])
 
     with pytest.raises(SendError) as caught:
-        get_connection().send_messages([email])
+        get_connection(BACKEND).send_messages([email])
     assert caught.value.code == "NoRegionError"
 
-    assert get_connection(fail_silently=True).send_messages([email]) == 0
+    assert get_connection(BACKEND, fail_silently=True).send_messages([email]) == 0
