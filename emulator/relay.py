@@ -221,11 +221,15 @@ def _describe(error: BaseException) -> str:
 
 
 class SmtpRelay:
-    """Relays the records handed to `enqueue`, on the event loop that serves the emulator."""
+    """Relays the records handed to `enqueue`, on the event loop that serves the emulator.
+
+    Create it on that loop (`install` does, when the application starts).
+    """
 
     def __init__(self, target: RelayTarget, backend: Backend) -> None:
         self.target = target
         self.backend = backend
+        self._loop = asyncio.get_running_loop()
         self._tasks: dict[asyncio.Task[None], str] = {}  # in flight → message id
         self._slots = asyncio.Semaphore(MAX_CONCURRENT_RELAYS)
         self._tls_context: ssl.SSLContext | None = None
@@ -238,14 +242,25 @@ class SmtpRelay:
     def enqueue(self, record: MessageRecord) -> None:
         """Schedule ``record`` for relaying; returns at once (a `Backend.record_listeners` hook).
 
-        Must be called on the relay's event loop thread (the send handlers run there).
+        The send handlers call it on the relay's loop; from any other thread (code driving the
+        backend directly) the message is handed to that loop instead.
         """
         envelope = envelope_for(record)
         if envelope is None:
             log.debug("message %s: no real recipient, not relayed", record.id)
             return
-        task = asyncio.get_running_loop().create_task(self._relay(record.id, envelope))
-        self._tasks[task] = record.id
+        try:
+            on_our_loop = asyncio.get_running_loop() is self._loop
+        except RuntimeError:  # no loop in this thread
+            on_our_loop = False
+        if on_our_loop:
+            self._start(record.id, envelope)
+        else:
+            self._loop.call_soon_threadsafe(self._start, record.id, envelope)
+
+    def _start(self, message_id: str, envelope: Envelope) -> None:
+        task = self._loop.create_task(self._relay(message_id, envelope))
+        self._tasks[task] = message_id
         task.add_done_callback(self._tasks.pop)
 
     @property
@@ -256,7 +271,10 @@ class SmtpRelay:
     async def _relay(self, message_id: str, envelope: Envelope) -> None:
         async with self._slots:
             outcome = await self._deliver(envelope)
-        self._record(message_id, outcome)
+        try:
+            self._record(message_id, outcome)
+        except Exception:  # the store failed; the outcome is logged above at least
+            log.exception("could not record the relay outcome of message %s", message_id)
 
     async def _deliver(self, envelope: Envelope) -> RelayOutcome:
         delays = retry_delays(self.target.attempts, self.target.retry_delay)

@@ -8,8 +8,11 @@ emulator with boto3 and compare what arrived with what the emulator recorded.
 from __future__ import annotations
 
 import base64
+import contextlib
 import importlib.util
+import io
 import json
+import re
 import shutil
 import socket
 import ssl
@@ -50,6 +53,12 @@ from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 out_path, mode, cert, key, user, password = sys.argv[1:7]
 
 class Recorder:
+    async def handle_RCPT(self, server, session, envelope, address, options):
+        if address.startswith("refused"):
+            return "550 5.1.1 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope):
         entry = {
             "mail_from": envelope.mail_from,
@@ -126,7 +135,8 @@ def smtp_sink(tmp_path: Path) -> Iterator[SinkFactory]:
             assert openssl is not None
             cert, key = str(tmp_path / "cert.pem"), str(tmp_path / "key.pem")
             subprocess.run(
-                [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                 "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
                  "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", cert],
                 check=True, capture_output=True, timeout=60,
             )  # fmt: skip
@@ -289,6 +299,46 @@ def test_message_to_simulator_only_is_not_relayed(smtp_sink: SinkFactory) -> Non
     assert [m["rcpt_tos"] for m in sink.received()] == [["real@example.com"]]
 
 
+def test_recipients_the_server_refuses_are_listed_on_the_event(smtp_sink: SinkFactory) -> None:
+    sink = smtp_sink()
+    with emulator_for(sink.address) as server:
+        sesv2 = client(server, "sesv2")
+        simple = {"Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "b"}}}}
+        some = sesv2.send_email(
+            FromEmailAddress=SENDER,
+            Destination={"ToAddresses": ["ok@example.com", "refused@example.com"]},
+            Content=simple,
+        )["MessageId"]
+        [partly] = wait_for(lambda: relay_events(server, some), "the partial event")
+        everyone = sesv2.send_email(
+            FromEmailAddress=SENDER,
+            Destination={"ToAddresses": ["refused@example.com", "refused2@example.com"]},
+            Content=simple,
+        )["MessageId"]
+        [failed] = wait_for(lambda: relay_events(server, everyone), "the failure event")
+    assert partly["status"] == "sent"
+    assert partly["refused"] == {"refused@example.com": "550 5.1.1 no such user"}
+    assert [m["rcpt_tos"] for m in sink.received()] == [["ok@example.com"]]
+    assert failed["status"] == "failed"
+    assert failed["attempts"] == 1  # 550 is permanent
+    assert failed["error"] == (
+        "every recipient was refused: refused@example.com: 550 5.1.1 no such user; "
+        "refused2@example.com: 550 5.1.1 no such user"
+    )
+
+
+def test_a_message_recorded_from_another_thread_is_relayed_too(smtp_sink: SinkFactory) -> None:
+    sink = smtp_sink()
+    with emulator_for(sink.address) as server:
+        record = _record(id="from-a-thread", recipients=["t@example.com"], outcomes={})
+        server.backend.store.add(record)
+        for listener in server.backend.record_listeners:  # as the send pipeline does
+            listener(record)
+        [event] = wait_for(lambda: relay_events(server, "from-a-thread"), "the relay event")
+    assert event["status"] == "sent"
+    assert [m["rcpt_tos"] for m in sink.received()] == [["t@example.com"]]
+
+
 def test_dead_relay_never_fails_the_send_and_records_the_failure() -> None:
     # Nothing listens on the port of a socket we bound and closed.
     with EmulatorServer(port=0) as probe:
@@ -431,6 +481,21 @@ def test_relay_outcome_is_persisted_with_the_message(
     with EmulatorServer(data_dir=data_dir) as restarted:
         [event] = relay_events(restarted, message_id)
     assert event["status"] == "sent"
+
+
+def test_the_inbox_page_example_runs_and_prints_what_it_says(smtp_sink: SinkFactory) -> None:
+    page = Path(__file__).resolve().parents[2] / "docs" / "inbox.md"
+    [(code, expected)] = re.findall(
+        r"```python\n(.*?)```\n\n```text\n(.*?)```", page.read_text(), re.S
+    )
+    # The page uses port 2525; a free one keeps parallel runs apart.
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        port = probe.getsockname()[1]
+    assert code.count("2525") == 2
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        exec(compile(code.replace("2525", str(port)), "docs/inbox.md", "exec"), {})
+    assert output.getvalue() == expected
 
 
 # ---- the pure pieces
