@@ -496,6 +496,10 @@ class EventPublisher:
             if not retryable or attempt == settings.sns_delivery_attempts:
                 break
             await asyncio.sleep(settings.sns_retry_delay * 2 ** (attempt - 1))
+            with self._lock:
+                subscribed = subscription.arn in self._subscriptions
+            if not subscribed:  # unsubscribed (or reset) while waiting: SNS stops too
+                return _Outcome("failed", attempt, status, "unsubscribed before delivery")
         return outcome
 
     async def _post_once(

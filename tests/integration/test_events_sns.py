@@ -416,3 +416,25 @@ def test_the_cli_subscribes_webhooks_and_hands_out_urls_with_its_bound_port(
     assert confirmed.status_code == 200
     (subscription,) = listed.json()["subscriptions"]
     assert (subscription["topic_arn"], subscription["status"]) == (TOPIC, "confirmed")
+
+
+def test_retries_stop_when_the_subscription_is_removed(webhook: Webhook) -> None:
+    webhook.statuses = [500] * 10
+    with EmulatorServer(
+        sns_subscriptions=((TOPIC, webhook.url),), sns_auto_confirm=True, sns_retry_delay=0.3
+    ) as em:
+        sesv2 = _client(em.endpoint_url, "sesv2")
+        _prepare_sender(sesv2)
+        message_id = _send_bounce(sesv2)
+        webhook.next()  # the first attempt arrived; the retry waits 0.3 s
+
+        removed = requests.delete(f"{em.endpoint_url}/_emulator/sns/subscriptions", timeout=5)
+        (delivery,) = _deliveries(em.endpoint_url, message_id)
+
+    assert removed.status_code == 204
+    assert (delivery["status"], delivery["attempts"], delivery["error"]) == (
+        "failed",
+        1,
+        "unsubscribed before delivery",
+    )
+    assert webhook.received.empty()
