@@ -19,6 +19,7 @@ from benchmarks.emulators import (
     markdown_table,
     ratio,
     render_report,
+    summary_rows,
 )
 from benchmarks.load_wrk import LoadResult
 from benchmarks.peers_servers import REPO, MemoryUsage
@@ -218,3 +219,30 @@ def test_memory_stopped_early_is_extrapolated_to_the_target_count() -> None:
 def test_plan_rejects_zero_rounds() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         Plan(warmup_s=1, rounds=0, round_s=1, starts=1)
+
+
+def test_summary_rows_say_how_many_times_better_whatever_the_unit() -> None:
+    cells = [
+        cell("seskit emulator", "v1 SendEmail", 32, 4000, p99=10.0),
+        cell("moto server", "v1 SendEmail", 32, 400, p99=50.0),
+        cell("aws-ses-v2-local", "v1 SendEmail", 32, 8000, p99=5.0),
+    ]
+    report = report_with(cells, ready=0.25, rss_after=200 * MB)
+    report.startup.append(StartupResult(server="moto server", seconds=(1.0,), probe="quota"))
+
+    rows = {row["measurement"]: row for row in summary_rows(report)}
+
+    throughput = rows["v1 SendEmail, C=32: req/s"]
+    assert throughput["seskit vs moto server"] == "10.0×"
+    assert throughput["seskit vs aws-ses-v2-local"] == "0.50×"
+    assert "≥ 10× moto server: met" in throughput["target"]
+    assert "≥ 1.5× aws-ses-v2-local: MISSED" in throughput["target"]
+    latency = rows["v1 SendEmail, C=32: p99 ms"]
+    assert (latency["seskit vs moto server"], latency["seskit vs aws-ses-v2-local"]) == (
+        "5.00×",
+        "0.50×",
+    )
+    ready = rows["start-to-ready ms (median)"]
+    assert (ready["seskit emulator"], ready["seskit vs moto server"]) == ("250", "4.00×")
+    assert ready["aws-ses-v2-local"] == "—"
+    assert rows["RSS MB with 100k stored 2 KB messages"]["target"] == "≤ 400 MB: met"
