@@ -25,11 +25,11 @@ import secrets
 import string
 from collections.abc import Sequence
 from email.utils import parseaddr
-from typing import Literal, TypeVar
+from typing import Literal
 
 from emulator.config import Settings
 from emulator.ses import errors
-from emulator.ses.errors import Api, SesError
+from emulator.ses.errors import Api
 from emulator.ses.state import AccountState, Identity, IdentityStatus
 from seskit.rules import MAX_DOMAIN_LABEL_LENGTH, MAX_DOMAIN_LENGTH
 
@@ -47,7 +47,6 @@ __all__ = [
     "is_verified",
     "kind_of",
     "list_identities",
-    "paginate",
     "put_policy",
     "set_dkim_enabled",
     "set_mail_from",
@@ -57,7 +56,6 @@ __all__ = [
 ]
 
 IdentityKind = Literal["EmailAddress", "Domain"]
-T = TypeVar("T")
 
 IDENTITY_STATUSES: tuple[IdentityStatus, ...] = (
     "Pending",
@@ -315,36 +313,3 @@ def delete_policy(identity: Identity, name: str, *, must_exist: bool) -> None:
         raise errors.not_found(
             f"Policy {name} does not exist for {identity.name}.", v1_code="InvalidPolicy"
         )
-
-
-def paginate(items: Sequence[T], next_token: str | None, size: int) -> tuple[list[T], str | None]:
-    """One page of ``items`` and the token for the next page (None on the last page).
-
-    Tokens are opaque to clients; here they encode the offset of the next page.
-    """
-    start = 0
-    if next_token:
-        start = _decode_token(next_token)
-    end = start + max(size, 1)
-    page = list(items[start:end])
-    token = _encode_token(end) if end < len(items) else None
-    return page, token
-
-
-def _encode_token(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode("ascii")
-
-
-def _decode_token(token: str) -> int:
-    try:
-        text = base64.urlsafe_b64decode(token.encode("ascii")).decode("ascii")
-        prefix, _, number = text.partition(":")
-        if prefix != "offset" or not number.isdigit():
-            raise ValueError(token)
-        return int(number)
-    except (ValueError, UnicodeError) as exc:
-        raise _invalid_token(token) from exc
-
-
-def _invalid_token(token: str) -> SesError:
-    return errors.bad_request(f"Invalid NextToken: {token}")

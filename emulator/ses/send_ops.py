@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from emulator.ses import account, errors, mime, sending, suppression
+from emulator.ses import account, errors, mime, paging, sending, suppression
 from emulator.ses.context import Handler, Params, RequestContext
 from emulator.ses.state import Template
 
@@ -341,10 +341,7 @@ def _v2_list_suppressed_destinations(ctx: RequestContext, params: Params) -> Par
         page_size=params.get("PageSize"),
         next_token=params.get("NextToken"),
     )
-    out: Params = {"SuppressedDestinationSummaries": page}
-    if token is not None:
-        out["NextToken"] = token
-    return out
+    return paging.page_response("SuppressedDestinationSummaries", page, token)
 
 
 V1_HANDLERS: dict[str, Handler] = {

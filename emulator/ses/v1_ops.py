@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from emulator.ses import configsets, errors, identities, send_ops, templates
+from emulator.ses import configsets, errors, identities, paging, send_ops, templates
 from emulator.ses.configsets import v1_enum, v2_enum
 from emulator.ses.context import Handler, Params, RequestContext
 from emulator.ses.state import ConfigurationSet, Identity, Template
@@ -86,11 +86,8 @@ def list_identities(ctx: RequestContext, params: Params) -> Params:
     kind = params.get("IdentityType")
     found = identities.list_identities(ctx.state, kind)
     size = _size(params, "MaxItems", default=MAX_LIST_IDENTITIES, maximum=MAX_LIST_IDENTITIES)
-    page, token = identities.paginate(found, params.get("NextToken"), size)
-    out: Params = {"Identities": [i.name for i in page]}
-    if token is not None:
-        out["NextToken"] = token
-    return out
+    page, token = paging.paginate(found, params.get("NextToken"), size)
+    return paging.page_response("Identities", [i.name for i in page], token)
 
 
 def list_verified_email_addresses(ctx: RequestContext, params: Params) -> Params:
@@ -278,17 +275,14 @@ def delete_template(ctx: RequestContext, params: Params) -> Params:
 
 def list_templates(ctx: RequestContext, params: Params) -> Params:
     size = _size(params, "MaxItems", default=DEFAULT_LIST_TEMPLATES, maximum=MAX_LIST_TEMPLATES)
-    page, token = identities.paginate(
+    page, token = paging.paginate(
         templates.list_templates(ctx.state), params.get("NextToken"), size
     )
-    out: Params = {
-        "TemplatesMetadata": [
-            {"Name": t.name, "CreatedTimestamp": _timestamp(t.created)} for t in page
-        ]
-    }
-    if token is not None:
-        out["NextToken"] = token
-    return out
+    return paging.page_response(
+        "TemplatesMetadata",
+        [{"Name": t.name, "CreatedTimestamp": _timestamp(t.created)} for t in page],
+        token,
+    )
 
 
 def render_test_template(ctx: RequestContext, params: Params) -> Params:
@@ -343,13 +337,10 @@ def list_configuration_sets(ctx: RequestContext, params: Params) -> Params:
         default=MAX_LIST_CONFIGURATION_SETS,
         maximum=MAX_LIST_CONFIGURATION_SETS,
     )
-    page, token = identities.paginate(
+    page, token = paging.paginate(
         configsets.list_configuration_sets(ctx.state), params.get("NextToken"), size
     )
-    out: Params = {"ConfigurationSets": [{"Name": cs.name} for cs in page]}
-    if token is not None:
-        out["NextToken"] = token
-    return out
+    return paging.page_response("ConfigurationSets", [{"Name": cs.name} for cs in page], token)
 
 
 def delete_configuration_set(ctx: RequestContext, params: Params) -> Params:

@@ -10,7 +10,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from emulator.ses import configsets, errors, identities, send_ops, templates
+from emulator.ses import configsets, errors, identities, paging, send_ops, templates
 from emulator.ses.configsets import v1_enum, v2_enum
 from emulator.ses.context import Handler, Params, RequestContext
 from emulator.ses.state import ConfigurationSet, Identity, Template
@@ -160,9 +160,10 @@ def list_email_identities(ctx: RequestContext, params: Params) -> Params:
     if (status := filters.get("VERIFICATION_STATUS")) is not None:
         found = [i for i in found if identities.v2_status(i.status) == status]
     size = _page_size(params, default=MAX_PAGE_IDENTITIES, maximum=MAX_PAGE_IDENTITIES)
-    page, token = identities.paginate(found, params.get("NextToken"), size)
-    out: Params = {
-        "EmailIdentities": [
+    page, token = paging.paginate(found, params.get("NextToken"), size)
+    return paging.page_response(
+        "EmailIdentities",
+        [
             {
                 "IdentityType": _identity_type(i),
                 "IdentityName": i.name,
@@ -170,11 +171,9 @@ def list_email_identities(ctx: RequestContext, params: Params) -> Params:
                 "VerificationStatus": identities.v2_status(i.status),
             }
             for i in page
-        ]
-    }
-    if token is not None:
-        out["NextToken"] = token
-    return out
+        ],
+        token,
+    )
 
 
 def delete_email_identity(ctx: RequestContext, params: Params) -> Params:
@@ -296,17 +295,14 @@ def delete_email_template(ctx: RequestContext, params: Params) -> Params:
 
 def list_email_templates(ctx: RequestContext, params: Params) -> Params:
     size = _page_size(params, default=DEFAULT_PAGE_TEMPLATES, maximum=MAX_PAGE_TEMPLATES)
-    page, token = identities.paginate(
+    page, token = paging.paginate(
         templates.list_templates(ctx.state), params.get("NextToken"), size
     )
-    out: Params = {
-        "TemplatesMetadata": [
-            {"TemplateName": t.name, "CreatedTimestamp": _timestamp(t.created)} for t in page
-        ]
-    }
-    if token is not None:
-        out["NextToken"] = token
-    return out
+    return paging.page_response(
+        "TemplatesMetadata",
+        [{"TemplateName": t.name, "CreatedTimestamp": _timestamp(t.created)} for t in page],
+        token,
+    )
 
 
 def render_test_email_template(ctx: RequestContext, params: Params) -> Params:
@@ -378,11 +374,8 @@ def list_configuration_sets(ctx: RequestContext, params: Params) -> Params:
     size = _page_size(
         params, default=MAX_PAGE_CONFIGURATION_SETS, maximum=MAX_PAGE_CONFIGURATION_SETS
     )
-    page, token = identities.paginate(found, params.get("NextToken"), size)
-    out: Params = {"ConfigurationSets": [cs.name for cs in page]}
-    if token is not None:
-        out["NextToken"] = token
-    return out
+    page, token = paging.paginate(found, params.get("NextToken"), size)
+    return paging.page_response("ConfigurationSets", [cs.name for cs in page], token)
 
 
 def delete_configuration_set(ctx: RequestContext, params: Params) -> Params:

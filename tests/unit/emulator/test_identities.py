@@ -193,29 +193,6 @@ def test_verified_domain_covers_any_labelled_address_below_it(
     assert identities.is_verified(state, f"{local}+{label}@{domain.upper()}", settings=INSTANT)
 
 
-# --- paging -----------------------------------------------------------------------------
-
-
-@given(items=st.lists(st.integers(), max_size=40), size=st.integers(min_value=1, max_value=12))
-def test_pages_concatenate_to_the_whole_list(items: list[int], size: int) -> None:
-    seen: list[int] = []
-    token: str | None = None
-    for _ in range(len(items) + 2):
-        page, token = identities.paginate(items, token, size)
-        assert len(page) <= size
-        seen.extend(page)
-        if token is None:
-            break
-    assert seen == items
-
-
-def test_garbage_next_token_is_a_bad_request() -> None:
-    with pytest.raises(SesError) as caught:
-        identities.paginate([1, 2], "not-a-token", 1)
-    assert caught.value.for_api("v1").code == "InvalidParameterValue"
-    assert caught.value.message == "Invalid NextToken: not-a-token"
-
-
 # --- handlers ---------------------------------------------------------------------------
 
 
