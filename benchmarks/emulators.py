@@ -51,6 +51,7 @@ from benchmarks.peers_servers import (
     ServerProcess,
     ServerSpec,
     Unavailable,
+    floor_spec,
     http_call,
     moto_spec,
     ours_spec,
@@ -89,6 +90,7 @@ OURS = "seskit emulator"
 OURS_UVLOOP = "seskit emulator (uvloop)"
 MOTO = "moto server"
 SES_V2_LOCAL = "aws-ses-v2-local"
+FLOOR = "aiohttp floor"
 PEERS = (MOTO, SES_V2_LOCAL)
 TARGET_OPERATIONS = ("v1 SendEmail", "v2 SendEmail")
 
@@ -814,7 +816,7 @@ def _specs(*, with_uvloop: bool) -> list[tuple[str, Callable[[], ServerSpec]]]:
     specs: list[tuple[str, Callable[[], ServerSpec]]] = [(OURS, ours_spec)]
     if with_uvloop:
         specs.append((OURS_UVLOOP, lambda: ours_spec(uvloop=True)))
-    specs += [(MOTO, moto_spec), (SES_V2_LOCAL, ses_v2_local_spec)]
+    specs += [(MOTO, moto_spec), (SES_V2_LOCAL, ses_v2_local_spec), (FLOOR, floor_spec)]
     return specs
 
 
@@ -846,7 +848,8 @@ def collect(plan: Plan, *, quick: bool) -> Report:
         report.skipped["throughput (all servers)"] = exc.reason
         have_wrk = False
     for spec in specs.values():
-        report.startup.append(measure_startup(spec, plan))
+        if spec.name != FLOOR:
+            report.startup.append(measure_startup(spec, plan))
     if have_wrk:
         report.cells = measure_throughput(list(specs.values()), plan)
     if OURS in specs:
@@ -912,6 +915,9 @@ def _verdict_rows(report: Report) -> list[list[str]]:
             row.append(format_ratio(ratio(ours, _cell(report.cells, SES_V2_LOCAL, operation, c))))
             uv = _cell(report.cells, OURS_UVLOOP, operation, c)
             row.append(format_ratio(ratio(uv, ours)))
+            floor = _cell(report.cells, FLOOR, operation, c)
+            row.append(_rps_text(floor, FLOOR, report))
+            row.append(format_ratio(ratio(ours, floor)))
             row.append(f"{ours.p99_ms:.1f}" if ours.status == "ok" else "—")
             rows.append(row)
     return rows
@@ -949,6 +955,8 @@ def render_report(report: Report) -> str:
                 "seskit ÷ moto",
                 "seskit ÷ aws-ses-v2-local",
                 "uvloop ÷ default",
+                "aiohttp floor",
+                "seskit ÷ floor",
                 "seskit p99 ms",
             ],
             _verdict_rows(report),

@@ -47,6 +47,7 @@ __all__ = [
     "ServerProcess",
     "ServerSpec",
     "Unavailable",
+    "floor_spec",
     "free_port",
     "http_call",
     "install_aws_ses_v2_local",
@@ -366,6 +367,33 @@ def _create_template(sesv2: Any, params: dict[str, Any]) -> None:
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") != "AlreadyExistsException":
             raise
+
+
+# ----------------------------------------------------------------------------- calibration
+
+
+def floor_spec() -> ServerSpec:
+    """A bare aiohttp server answering a constant: the framework's ceiling on this machine."""
+    python = sys.executable
+
+    def nothing(port: int) -> None:
+        del port  # it keeps no state: nothing to prepare or clear
+
+    return ServerSpec(
+        name="aiohttp floor",
+        version=f"aiohttp {_dist_version('aiohttp')} (benchmarks/peers_floor.py)",
+        argv=lambda port: [python, "-m", "benchmarks.peers_floor", "--port", str(port)],
+        ready=lambda url: capture("sesv2", url, "GetAccount", {}),
+        ready_label="any request",
+        prepare=nothing,
+        clear=nothing,
+    )
+
+
+def _dist_version(name: str) -> str:
+    from importlib.metadata import version  # noqa: PLC0415
+
+    return version(name)
 
 
 # ----------------------------------------------------------------------------- moto
