@@ -70,7 +70,9 @@ def django_base_url() -> Iterator[str]:
         django.setup()
     server = ThreadedWSGIServer(("127.0.0.1", 0), _QuietHandler, allow_reuse_address=False)
     server.set_app(WSGIHandler())
-    thread = threading.Thread(target=server.serve_forever, name="django-anymail", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, args=(0.05,), name="django-anymail", daemon=True
+    )
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
