@@ -285,3 +285,26 @@ def test_anymail_handles_identity_notifications_as_well_as_event_publishing(
     assert event.message_id == sent["MessageId"]
     assert event.esp_event["notificationType"] == "Bounce"
     assert event.esp_event["mail"]["commonHeaders"]["subject"] == "v1"
+
+
+def test_anymail_sees_opens_and_clicks_requested_through_the_control_api(
+    tracked: queue.Queue[Any], emulator: EmulatorServer, django_base_url: str, sesv2: Any
+) -> None:
+    _subscribe_webhook(emulator, django_base_url)
+    _setup_sending(sesv2, ["OPEN", "CLICK"])
+    message_id = _send_with_anymail(["reader@example.net"])
+    url = f"{emulator.endpoint_url}/_emulator/messages/{message_id}/events"
+
+    opened = requests.post(url, json={"type": "Open", "user_agent": "TestMail/1.0"}, timeout=5)
+    (open_event,) = _events(tracked, 1)
+    clicked = requests.post(url, json={"type": "Click", "link": "https://example.com/x"}, timeout=5)
+    (click_event,) = _events(tracked, 1)
+
+    assert (opened.status_code, clicked.status_code) == (201, 201)
+    assert (open_event.event_type, open_event.recipient, open_event.user_agent) == (
+        "opened",
+        "reader@example.net",
+        "TestMail/1.0",
+    )
+    assert (click_event.event_type, click_event.click_url) == ("clicked", "https://example.com/x")
+    assert {open_event.message_id, click_event.message_id} == {message_id}
