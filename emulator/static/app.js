@@ -147,6 +147,8 @@ async function openMessage(id) {
   try {
     const message = await (await api(`/_emulator/messages/${encodeURIComponent(id)}`)).json();
     state.selected = message;
+    // The address bar names the open message, so a link to it reopens it.
+    history.replaceState(null, "", `#${encodeURIComponent(id)}`);
     for (const item of document.querySelectorAll("#messages .message")) {
       item.classList.toggle("selected", item.dataset.id === id);
     }
@@ -161,6 +163,32 @@ function metaRow(tbody, name, value) {
   if (value === null || value === undefined || value === "" || (Array.isArray(value) && !value.length)) return;
   const text = Array.isArray(value) ? value.join(", ") : String(value);
   tbody.append(el("tr", {}, [el("th", { text: name }), el("td", { text })]));
+}
+
+function safeDecode(text) {
+  try {
+    return decodeURIComponent(text);
+  } catch (_) {
+    return text; // not percent-encoded after all
+  }
+}
+
+function attachmentUrl(message, index) {
+  return `/_emulator/messages/${encodeURIComponent(message.id)}/attachments/${index}`;
+}
+
+// Inline images refer to their MIME part as src="cid:<Content-ID>" (RFC 2392); point them at
+// the attachment endpoint so the sandboxed frame can show them (the CSP allows 'self').
+function withInlineImages(message, html) {
+  const byCid = new Map();
+  message.attachments.forEach((attachment, index) => {
+    if (attachment.content_id) byCid.set(attachment.content_id.toLowerCase(), attachmentUrl(message, index));
+  });
+  if (!byCid.size) return html;
+  return html.replace(/(["'])cid:([^"']+)\1/gi, (whole, quote, cid) => {
+    const url = byCid.get(safeDecode(cid).toLowerCase());
+    return url ? `${quote}${url}${quote}` : whole;
+  });
 }
 
 function renderDetail(message) {
@@ -187,7 +215,7 @@ function renderDetail(message) {
   const htmlPanel = $('[data-panel="html"]', detail);
   if (message.html !== null) {
     const frame = el("iframe", { class: "html-body", sandbox: "", title: "HTML body", referrerpolicy: "no-referrer" });
-    frame.srcdoc = message.html;
+    frame.srcdoc = withInlineImages(message, message.html);
     htmlPanel.append(frame);
   } else {
     htmlPanel.append(el("p", { class: "placeholder", text: "This message has no HTML part." }));
@@ -208,7 +236,7 @@ function renderDetail(message) {
     const name = attachment.filename || `attachment-${index}`;
     const link = el("a", {
       class: "attachment",
-      href: `/_emulator/messages/${encodeURIComponent(message.id)}/attachments/${index}`,
+      href: attachmentUrl(message, index),
       download: name,
       text: name,
     });
@@ -271,6 +299,7 @@ async function reset() {
   try {
     await api("/_emulator/reset", { method: "POST" });
     state.selected = null;
+    history.replaceState(null, "", location.pathname);
     $("#detail").replaceChildren(el("p", { class: "placeholder", text: "Select a message." }));
     delete $("#detail").dataset.id;
     await refresh();
@@ -296,6 +325,7 @@ function start() {
   });
   $("#reset").addEventListener("click", reset);
   refresh().then(schedule);
+  if (location.hash.length > 1) openMessage(safeDecode(location.hash.slice(1)));
 }
 
 start();

@@ -42,6 +42,12 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / ".components" / "artifacts"
 SENDER = "shop@example.com"
+# A 2x3 PNG (valid, tiny) for the inline-image test.
+PNG_2X3 = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000002000000030802000000368849d6"
+    "0000001049444154789c63f8cfc000440c28140044d005fba4cfde800000000049"
+    "454e44ae426082"
+)
 # Long enough for a 1 s poll to land a few times over; every wait ends as soon as it can.
 WAIT_MS = 10_000
 
@@ -244,6 +250,37 @@ def test_attachment_downloads_with_its_name_and_exact_bytes(
     saved = tmp_path / "download.pdf"
     download.save_as(saved)
     assert saved.read_bytes() == pdf
+
+
+def test_inline_images_show_and_a_link_reopens_the_message(
+    page: Page, server: EmulatorServer
+) -> None:
+    mail = EmailMessage()
+    mail["From"] = SENDER
+    mail["To"] = "ana@example.com"
+    mail["Subject"] = "With a logo"
+    mail.set_content("Logo inside.")
+    mail.add_alternative('<p>Our logo:</p><img id="logo" src="cid:logo@example.com">', "html")
+    html_part = mail.get_body(("html",))
+    assert html_part is not None
+    html_part.add_related(PNG_2X3, maintype="image", subtype="png", cid="<logo@example.com>")
+    message_id = client(server, "ses").send_raw_email(RawMessage={"Data": mail.as_bytes()})[
+        "MessageId"
+    ]
+
+    from playwright.sync_api import expect
+
+    page.click("#messages .message")
+    logo = page.frame_locator("#detail iframe").locator("#logo")
+    assert logo.get_attribute("src") == f"/_emulator/messages/{message_id}/attachments/0"
+    # Loaded from the emulator inside the sandbox, it has its real size (a broken one has 0).
+    expect(logo).to_have_js_property("naturalWidth", 2)
+    assert page.url.endswith(f"#{message_id}")
+
+    again = page.context.new_page()
+    again.goto(page.url)  # the address names the open message
+    expect(again.locator("#detail .subject")).to_have_text("With a logo")
+    again.close()
 
 
 def fetch(url: str) -> tuple[int, dict[str, str], bytes]:
