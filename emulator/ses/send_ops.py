@@ -92,25 +92,50 @@ def _one_id(ctx: RequestContext, request: sending.SendRequest) -> str:
     return message_id
 
 
+def _bulk_results(ctx: RequestContext, request: sending.SendRequest) -> list[Params]:
+    """One result per bulk entry: its MessageId, or its refusal status spelled for the API."""
+    success, which = ("Success", 0) if request.api == "v1" else ("SUCCESS", 1)
+    results: list[Params] = []
+    for result in sending.send(ctx, request):
+        if result.refusal is None:
+            results.append({"Status": success, "MessageId": result.message_id})
+        else:
+            results.append(
+                {"Status": result.refusal.status[which], "Error": result.refusal.error.message}
+            )
+    return results
+
+
 # -- v1 sends ------------------------------------------------------------------------------
+
+
+def _v1_common(ctx: RequestContext, params: Params, *, tags: str = "Tags") -> dict[str, Any]:
+    """The SendRequest fields that v1 SendEmail, SendTemplatedEmail and the bulk send share."""
+    return {
+        "api": "v1",
+        "operation": ctx.operation,
+        "source": params.get("Source"),
+        "reply_to": tuple(params.get("ReplyToAddresses") or ()),
+        "return_path": params.get("ReturnPath"),
+        "tags": _pairs(params.get(tags)),
+        "configuration_set": params.get("ConfigurationSetName"),
+    }
+
+
+def _v1_template_name(params: Params) -> str:
+    return params.get("Template") or _template_name_from_arn(params.get("TemplateArn") or "")
 
 
 def _v1_send_email(ctx: RequestContext, params: Params) -> Params:
     message = params["Message"]
     body = message.get("Body") or {}
     request = sending.SendRequest(
-        api="v1",
-        operation=ctx.operation,
         kind="simple",
-        source=params.get("Source"),
         destination=_destination(params.get("Destination")),
-        reply_to=tuple(params.get("ReplyToAddresses") or ()),
-        return_path=params.get("ReturnPath"),
         subject=_data(message.get("Subject")),
         text=_data(body.get("Text")),
         html=_data(body.get("Html")),
-        tags=_pairs(params.get("Tags")),
-        configuration_set=params.get("ConfigurationSetName"),
+        **_v1_common(ctx, params),
     )
     return {"MessageId": _one_id(ctx, request)}
 
@@ -131,36 +156,22 @@ def _v1_send_raw_email(ctx: RequestContext, params: Params) -> Params:
 
 
 def _v1_send_templated_email(ctx: RequestContext, params: Params) -> Params:
-    arn = params.get("TemplateArn")
     request = sending.SendRequest(
-        api="v1",
-        operation=ctx.operation,
         kind="template",
-        source=params.get("Source"),
         destination=_destination(params.get("Destination")),
-        reply_to=tuple(params.get("ReplyToAddresses") or ()),
-        return_path=params.get("ReturnPath"),
-        template_name=params.get("Template") or _template_name_from_arn(arn or ""),
+        template_name=_v1_template_name(params),
         template_data=params.get("TemplateData") or "{}",
-        tags=_pairs(params.get("Tags")),
-        configuration_set=params.get("ConfigurationSetName"),
+        **_v1_common(ctx, params),
     )
     return {"MessageId": _one_id(ctx, request)}
 
 
 def _v1_send_bulk_templated_email(ctx: RequestContext, params: Params) -> Params:
-    arn = params.get("TemplateArn")
     request = sending.SendRequest(
-        api="v1",
-        operation=ctx.operation,
         kind="template",
-        source=params.get("Source"),
-        reply_to=tuple(params.get("ReplyToAddresses") or ()),
-        return_path=params.get("ReturnPath"),
-        template_name=params.get("Template") or _template_name_from_arn(arn or ""),
+        template_name=_v1_template_name(params),
         template_data=params.get("DefaultTemplateData") or "{}",
-        tags=_pairs(params.get("DefaultTags")),
-        configuration_set=params.get("ConfigurationSetName"),
+        **_v1_common(ctx, params, tags="DefaultTags"),
         bulk=tuple(
             sending.BulkEntry(
                 destination=_destination(entry.get("Destination")),
@@ -170,15 +181,7 @@ def _v1_send_bulk_templated_email(ctx: RequestContext, params: Params) -> Params
             for entry in params.get("Destinations") or ()
         ),
     )
-    statuses = []
-    for result in sending.send(ctx, request):
-        if result.refusal is None:
-            statuses.append({"Status": "Success", "MessageId": result.message_id})
-        else:
-            statuses.append(
-                {"Status": result.refusal.status[0], "Error": result.refusal.error.message}
-            )
-    return {"Status": statuses}
+    return {"Status": _bulk_results(ctx, request)}
 
 
 # -- v2 sends ------------------------------------------------------------------------------
@@ -257,15 +260,7 @@ def _v2_send_bulk_email(ctx: RequestContext, params: Params) -> Params:
         bulk=tuple(entries),
         **_v2_template(default),
     )
-    results = []
-    for result in sending.send(ctx, request):
-        if result.refusal is None:
-            results.append({"Status": "SUCCESS", "MessageId": result.message_id})
-        else:
-            results.append(
-                {"Status": result.refusal.status[1], "Error": result.refusal.error.message}
-            )
-    return {"BulkEmailEntryResults": results}
+    return {"BulkEmailEntryResults": _bulk_results(ctx, request)}
 
 
 # -- account, quota, statistics --------------------------------------------------------------
