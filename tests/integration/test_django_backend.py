@@ -430,7 +430,7 @@ PYTHON_BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 
 
 def test_docs_page_examples_run_against_the_emulator_and_print_what_they_say(
-    emulator: EmulatorServer, django_settings: None
+    emulator: EmulatorServer, django_settings: None, ses_emulator: Any
 ) -> None:
     from django.test import override_settings  # type: ignore[import-untyped, unused-ignore]
 
@@ -463,6 +463,11 @@ def test_docs_page_examples_run_against_the_emulator_and_print_what_they_say(
                 assert output.getvalue().splitlines() == expected, block
                 checked += 1
     assert checked == 6
+
+    # The page's own test, run with the ses_emulator fixture as pytest would run it.
+    page_tests = [value for name, value in namespace.items() if name.startswith("test_")]
+    assert len(page_tests) == 1
+    page_tests[0](ses_emulator)
 
 
 def test_bulk_pacing_asks_ses_for_the_rate_unless_max_send_rate_is_set(
