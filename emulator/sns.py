@@ -782,8 +782,11 @@ def install(app: web.Application, backend: Backend) -> EventPublisher:
 
     async def on_cleanup(_: web.Application) -> None:
         await publisher.stop()
-        backend.record_listeners.remove(publisher.on_record)
-        backend.reset_listeners.remove(publisher.reset)
+        # The backend may outlive the app (EmulatorServer keeps it): stop listening to it.
+        if publisher.on_record in backend.record_listeners:
+            backend.record_listeners.remove(publisher.on_record)
+        if publisher.reset in backend.reset_listeners:
+            backend.reset_listeners.remove(publisher.reset)
 
     app.on_startup.append(on_startup)
     app.on_cleanup.append(on_cleanup)
