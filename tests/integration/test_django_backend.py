@@ -541,3 +541,37 @@ def test_no_region_anywhere_is_a_classified_error_or_silence(
     assert caught.value.code == "NoRegionError"
 
     assert get_connection(BACKEND, fail_silently=True).send_messages([email]) == 0
+
+
+def test_v1_sends_djangos_own_mime_and_single_templated_sends(
+    emu: EmulatorClient, sesv2: Any
+) -> None:
+    from django.core.mail import EmailMessage, EmailMultiAlternatives  # type: ignore[import-untyped, unused-ignore]
+    from django.test import override_settings  # type: ignore[import-untyped, unused-ignore]
+
+    sesv2.create_email_template(
+        TemplateName="Note", TemplateContent={"Subject": "Note for {{who}}", "Text": "Hi"}
+    )
+    invite = EmailMultiAlternatives("Invite", "See the invite.", to=["ana@example.net"])
+    invite.attach_alternative("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", "text/calendar")
+    note = EmailMessage(to=["ana@example.net"], bcc=["audit@example.net"])
+    note.template_id = "Note"
+    note.merge_global_data = {"who": "Ana"}
+    with override_settings(SESKIT_API="v1"):
+        assert send_on_one_connection([invite, note]) == 2
+
+    by_subject = {m.subject: m for m in emu.messages()}
+    assert (by_subject["Invite"].operation, by_subject["Invite"].kind) == ("SendRawEmail", "raw")
+    assert (by_subject["Note for Ana"].operation, by_subject["Note for Ana"].kind) == (
+        "SendTemplatedEmail",
+        "template",
+    )
+    assert sorted(by_subject["Note for Ana"].recipients) == ["ana@example.net", "audit@example.net"]
+
+
+def send_on_one_connection(messages: list[Any]) -> int:
+    from django.core.mail import get_connection  # type: ignore[import-untyped, unused-ignore]
+
+    with get_connection() as connection:
+        sent: int = connection.send_messages(messages)
+    return sent
