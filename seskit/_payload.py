@@ -9,7 +9,12 @@ from seskit.errors import UnsupportedFeatureError, ValidationError
 from seskit.message import Address, Email, Tag
 
 if TYPE_CHECKING:
-    from mypy_boto3_ses.type_defs import ContentTypeDef, DestinationTypeDef, MessageTagTypeDef
+    from mypy_boto3_ses.type_defs import (
+        BodyTypeDef,
+        ContentTypeDef,
+        DestinationTypeDef,
+        MessageTagTypeDef,
+    )
 
 __all__: list[str] = []
 
@@ -50,6 +55,16 @@ def content(text: str) -> ContentTypeDef:
     if text.isascii():
         return {"Data": text}
     return {"Data": text, "Charset": "UTF-8"}
+
+
+def body(text: str | None, html: str | None) -> BodyTypeDef:
+    """A simple send's Body: Text and/or Html, each a `content` (the same shape in v1 and v2)."""
+    result: BodyTypeDef = {}
+    if text is not None:
+        result["Text"] = content(text)
+    if html is not None:
+        result["Html"] = content(html)
+    return result
 
 
 def configuration_set(email: Email, override: str | None) -> str | None:

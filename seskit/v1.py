@@ -34,7 +34,6 @@ from seskit.message import (
 
 if TYPE_CHECKING:
     from mypy_boto3_ses.type_defs import (
-        BodyTypeDef,
         BulkEmailDestinationTypeDef,
         SendBulkTemplatedEmailRequestTypeDef,
         SendEmailRequestTypeDef,
@@ -51,32 +50,21 @@ __all__ = [
 ]
 
 
-def send_email(email: Email, *, configuration_set: str | None = None) -> SendEmailRequestTypeDef:
-    """A ``SendEmail`` request: subject, text and/or html, to up to 50 recipients.
-
-    v1 ``SendEmail`` has no custom headers or attachments: those raise `UnsupportedFeatureError`
-    pointing to `send_raw_email` or `seskit.v2.send_email`. The assembled MIME message must fit
-    in 10,485,760 bytes (`SizeError`).
-    """
+def _refuse_mime_features(email: Email, builder: str, alternative: str) -> None:
+    # The v1 model gives SendEmail's Message only Subject and Body, and SendTemplatedEmail no
+    # content at all [M]: attachments and custom headers need a raw message (or v2).
     if email.attachments:
-        raise _payload.refuse(
-            "attachments", "attachments", "v1.send_email", "v1.send_raw_email or v2.send_email"
-        )
+        raise _payload.refuse("attachments", "attachments", builder, alternative)
     if email.headers:
-        raise _payload.refuse(
-            "headers", "custom headers", "v1.send_email", "v1.send_raw_email or v2.send_email"
-        )
-    subject, text, html = _payload.require_simple_content(email, "v1.send_email")
-    body: BodyTypeDef = {}
-    if text is not None:
-        body["Text"] = _payload.content(text)
-    if html is not None:
-        body["Html"] = _payload.content(html)
-    payload: SendEmailRequestTypeDef = {
-        "Source": email.sender.formatted,
-        "Destination": _payload.destination(email.to, email.cc, email.bcc),
-        "Message": {"Subject": _payload.content(subject), "Body": body},
-    }
+        raise _payload.refuse("headers", "custom headers", builder, alternative)
+
+
+def _add_envelope(
+    payload: SendEmailRequestTypeDef | SendTemplatedEmailRequestTypeDef,
+    email: Email,
+    configuration_set: str | None,
+) -> None:
+    """The optional members SendEmail and SendTemplatedEmail share, only those asked for."""
     if email.reply_to:
         payload["ReplyToAddresses"] = _payload.wire(email.reply_to)
     if email.return_path is not None:
@@ -86,6 +74,23 @@ def send_email(email: Email, *, configuration_set: str | None = None) -> SendEma
     chosen_set = _payload.configuration_set(email, configuration_set)
     if chosen_set is not None:
         payload["ConfigurationSetName"] = chosen_set
+
+
+def send_email(email: Email, *, configuration_set: str | None = None) -> SendEmailRequestTypeDef:
+    """A ``SendEmail`` request: subject, text and/or html, to up to 50 recipients.
+
+    v1 ``SendEmail`` has no custom headers or attachments: those raise `UnsupportedFeatureError`
+    pointing to `send_raw_email` or `seskit.v2.send_email`. The assembled MIME message must fit
+    in 10,485,760 bytes (`SizeError`).
+    """
+    _refuse_mime_features(email, "v1.send_email", "v1.send_raw_email or v2.send_email")
+    subject, text, html = _payload.require_simple_content(email, "v1.send_email")
+    payload: SendEmailRequestTypeDef = {
+        "Source": email.sender.formatted,
+        "Destination": _payload.destination(email.to, email.cc, email.bcc),
+        "Message": {"Subject": _payload.content(subject), "Body": _payload.body(text, html)},
+    }
+    _add_envelope(payload, email, configuration_set)
     _payload.check_simple_size(email, limit=rules.MAX_MESSAGE_BYTES_V1, api="v1.send_email")
     return payload
 
@@ -141,29 +146,14 @@ def send_templated_email(
     """
     name = _stored_name(template, "v1.send_templated_email")
     _payload.refuse_content_for_template(email, "v1.send_templated_email")
-    if email.attachments:
-        raise _payload.refuse(
-            "attachments", "attachments", "v1.send_templated_email", "v2.send_email(template=...)"
-        )
-    if email.headers:
-        raise _payload.refuse(
-            "headers", "custom headers", "v1.send_templated_email", "v2.send_email(template=...)"
-        )
+    _refuse_mime_features(email, "v1.send_templated_email", "v2.send_email(template=...)")
     payload: SendTemplatedEmailRequestTypeDef = {
         "Source": email.sender.formatted,
         "Destination": _payload.destination(email.to, email.cc, email.bcc),
         "Template": name,
         "TemplateData": rules.template_data_json(data, field="data"),
     }
-    if email.reply_to:
-        payload["ReplyToAddresses"] = _payload.wire(email.reply_to)
-    if email.return_path is not None:
-        payload["ReturnPath"] = email.return_path.email
-    if email.tags:
-        payload["Tags"] = _payload.tags(email.tags)
-    chosen_set = _payload.configuration_set(email, configuration_set)
-    if chosen_set is not None:
-        payload["ConfigurationSetName"] = chosen_set
+    _add_envelope(payload, email, configuration_set)
     return payload
 
 

@@ -41,7 +41,6 @@ from seskit.message import (
 if TYPE_CHECKING:
     from mypy_boto3_sesv2.type_defs import (
         AttachmentTypeDef,
-        BodyTypeDef,
         BulkEmailEntryTypeDef,
         EmailContentTypeDef,
         EmailTemplateContentTypeDef,
@@ -106,12 +105,10 @@ def _template(
 
 def _simple(email: Email) -> MessageTypeDef:
     subject, text, html = _payload.require_simple_content(email, "v2.send_email")
-    body: BodyTypeDef = {}
-    if text is not None:
-        body["Text"] = _payload.content(text)
-    if html is not None:
-        body["Html"] = _payload.content(html)
-    message: MessageTypeDef = {"Subject": _payload.content(subject), "Body": body}
+    message: MessageTypeDef = {
+        "Subject": _payload.content(subject),
+        "Body": _payload.body(text, html),
+    }
     if email.headers:
         message["Headers"] = _headers(email.headers)
     if email.attachments:
