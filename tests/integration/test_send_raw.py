@@ -8,6 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from emulator.server import EmulatorServer
+from tests.integration.client_errors import error_of
 
 SENDER = "sender@example.com"
 NOT_VERIFIED = (
@@ -22,13 +23,6 @@ pytestmark = pytest.mark.shared_clients
 @pytest.fixture(autouse=True)
 def verified_sender(ses: Any) -> None:
     ses.verify_email_identity(EmailAddress=SENDER)
-
-
-def expect(err: pytest.ExceptionInfo[ClientError], code: str, status: int, message: str) -> None:
-    response = err.value.response
-    assert response["Error"]["Code"] == code
-    assert response["ResponseMetadata"]["HTTPStatusCode"] == status
-    assert response["Error"]["Message"] == message
 
 
 def mail(*headers: str, body: str = "hello") -> bytes:
@@ -73,17 +67,17 @@ def test_raw_missing_to_header(ses: Any, sesv2: Any) -> None:
     data = mail(f"From: {SENDER}", "Subject: none")
     with pytest.raises(ClientError) as v1:
         ses.send_raw_email(RawMessage={"Data": data})
-    expect(v1, "InvalidParameterValue", 400, "Missing required header 'To'.")
+    assert error_of(v1) == ("InvalidParameterValue", 400, "Missing required header 'To'.")
     with pytest.raises(ClientError) as v2:
         sesv2.send_email(Content={"Raw": {"Data": data}})
-    expect(v2, "BadRequestException", 400, "Missing required header 'To'.")
+    assert error_of(v2) == ("BadRequestException", 400, "Missing required header 'To'.")
 
 
 def test_raw_duplicate_single_occurrence_header(ses: Any) -> None:
     data = mail(f"From: {SENDER}", "To: a@example.net", "Message-ID: <1@x>", "Message-ID: <2@x>")
     with pytest.raises(ClientError) as err:
         ses.send_raw_email(RawMessage={"Data": data})
-    expect(err, "InvalidParameterValue", 400, "Duplicate header 'Message-ID'.")
+    assert error_of(err) == ("InvalidParameterValue", 400, "Duplicate header 'Message-ID'.")
 
 
 def test_raw_header_section_too_long(ses: Any) -> None:
@@ -91,15 +85,14 @@ def test_raw_header_section_too_long(ses: Any) -> None:
     data = mail(f"From: {SENDER}", "To: a@example.net", *pad)
     with pytest.raises(ClientError) as err:
         ses.send_raw_email(RawMessage={"Data": data})
-    expect(err, "InvalidParameterValue", 400, "Header section too long.")
+    assert error_of(err) == ("InvalidParameterValue", 400, "Header section too long.")
 
 
 def test_raw_over_10_mib_is_refused_v1_but_not_v2(ses: Any, sesv2: Any) -> None:
     data = mail(f"From: {SENDER}", "To: a@example.net", body="x" * 10_485_760)
     with pytest.raises(ClientError) as err:
         ses.send_raw_email(RawMessage={"Data": data})
-    expect(
-        err,
+    assert error_of(err) == (
         "InvalidParameterValue",
         400,
         f"Message length is more than 10485760 bytes long: '{len(data)}'.",
@@ -111,12 +104,7 @@ def test_source_wins_but_from_header_must_be_verified_too(ses: Any) -> None:
     data = mail("From: Boss <boss@elsewhere.example>", "To: a@example.net")
     with pytest.raises(ClientError) as err:
         ses.send_raw_email(Source=SENDER, RawMessage={"Data": data})
-    expect(
-        err,
-        "MessageRejected",
-        400,
-        NOT_VERIFIED + "Boss <boss@elsewhere.example>",
-    )
+    assert error_of(err) == ("MessageRejected", 400, NOT_VERIFIED + "Boss <boss@elsewhere.example>")
 
 
 def test_ses_headers_are_honoured_and_stripped(emulator: EmulatorServer, ses: Any) -> None:
@@ -139,4 +127,8 @@ def test_ses_configuration_set_header_naming_a_missing_set_fails(ses: Any) -> No
     data = mail(f"From: {SENDER}", "To: a@example.net", "X-SES-CONFIGURATION-SET: ghost")
     with pytest.raises(ClientError) as err:
         ses.send_raw_email(RawMessage={"Data": data})
-    expect(err, "ConfigurationSetDoesNotExist", 400, "Configuration set <ghost> does not exist.")
+    assert error_of(err) == (
+        "ConfigurationSetDoesNotExist",
+        400,
+        "Configuration set <ghost> does not exist.",
+    )

@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 
 from emulator.server import EmulatorServer
 from emulator.store import parse_parts
+from tests.integration.client_errors import error_of
 
 SENDER = "sender@example.com"
 NOT_VERIFIED = (
@@ -27,13 +28,6 @@ pytestmark = pytest.mark.shared_clients
 @pytest.fixture(autouse=True)
 def verified_sender(ses: Any) -> None:
     ses.verify_email_identity(EmailAddress=SENDER)
-
-
-def expect(err: pytest.ExceptionInfo[ClientError], code: str, status: int, message: str) -> None:
-    response = err.value.response
-    assert response["Error"]["Code"] == code
-    assert response["ResponseMetadata"]["HTTPStatusCode"] == status
-    assert response["Error"]["Message"] == message
 
 
 def test_v1_send_email_is_recorded_with_envelope_and_content(
@@ -111,14 +105,14 @@ def test_more_than_50_recipients_across_to_cc_bcc_is_refused(ses: Any, sesv2: An
             Destination=destination,
             Message={"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "t"}}},
         )
-    expect(v1, "InvalidParameterValue", 400, "Recipient count exceeds 50.")
+    assert error_of(v1) == ("InvalidParameterValue", 400, "Recipient count exceeds 50.")
     with pytest.raises(ClientError) as v2:
         sesv2.send_email(
             FromEmailAddress=SENDER,
             Destination=destination,
             Content={"Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "t"}}}},
         )
-    expect(v2, "BadRequestException", 400, "Recipient count exceeds 50.")
+    assert error_of(v2) == ("BadRequestException", 400, "Recipient count exceeds 50.")
 
 
 def test_exactly_50_recipients_are_accepted(ses: Any) -> None:
@@ -150,14 +144,14 @@ def test_bad_recipient_address_rejects_the_call(
             Destination={"ToAddresses": ["ok@example.net", address]},
             Message={"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "t"}}},
         )
-    expect(v1, "InvalidParameterValue", 400, message)
+    assert error_of(v1) == ("InvalidParameterValue", 400, message)
     with pytest.raises(ClientError) as v2:
         sesv2.send_email(
             FromEmailAddress=SENDER,
             Destination={"CcAddresses": [address]},
             Content={"Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "t"}}}},
         )
-    expect(v2, "BadRequestException", 400, message)
+    assert error_of(v2) == ("BadRequestException", 400, message)
 
 
 def test_empty_v1_lists_are_no_recipients(ses: Any) -> None:
@@ -167,7 +161,7 @@ def test_empty_v1_lists_are_no_recipients(ses: Any) -> None:
             Destination={"ToAddresses": [], "CcAddresses": []},
             Message={"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "t"}}},
         )
-    expect(err, "InvalidParameterValue", 400, "Missing required header 'To'.")
+    assert error_of(err) == ("InvalidParameterValue", 400, "Missing required header 'To'.")
 
 
 @pytest.mark.parametrize(
@@ -200,7 +194,7 @@ def test_tag_errors_come_before_identity_checks(
             Message={"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "t"}}},
             Tags=[tag],
         )
-    expect(v1, "InvalidParameterValue", 400, message)
+    assert error_of(v1) == ("InvalidParameterValue", 400, message)
     with pytest.raises(ClientError) as v2:
         sesv2.send_email(
             FromEmailAddress=unverified,
@@ -208,7 +202,7 @@ def test_tag_errors_come_before_identity_checks(
             Content={"Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "t"}}}},
             EmailTags=[tag],
         )
-    expect(v2, "BadRequestException", 400, message)
+    assert error_of(v2) == ("BadRequestException", 400, message)
 
 
 def test_v1_message_over_10_mib_is_refused_with_its_length(ses: Any) -> None:
@@ -233,14 +227,14 @@ def test_unverified_sender_is_rejected_outside_the_sandbox(ses: Any, sesv2: Any)
             Destination={"ToAddresses": ["a@example.net"]},
             Message={"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "t"}}},
         )
-    expect(v1, "MessageRejected", 400, text)
+    assert error_of(v1) == ("MessageRejected", 400, text)
     with pytest.raises(ClientError) as v2:
         sesv2.send_email(
             FromEmailAddress="Who <who@elsewhere.example>",
             Destination={"ToAddresses": ["a@example.net"]},
             Content={"Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "t"}}}},
         )
-    expect(v2, "MessageRejected", 400, text)
+    assert error_of(v2) == ("MessageRejected", 400, text)
 
 
 def test_verified_domain_and_plus_label_cover_the_sender(ses: Any) -> None:
@@ -261,12 +255,7 @@ def test_v1_return_path_must_be_verified(ses: Any) -> None:
             Destination={"ToAddresses": ["a@example.net"]},
             Message={"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "t"}}},
         )
-    expect(
-        err,
-        "MessageRejected",
-        400,
-        NOT_VERIFIED + "bounces@elsewhere.example",
-    )
+    assert error_of(err) == ("MessageRejected", 400, NOT_VERIFIED + "bounces@elsewhere.example")
 
 
 def test_account_sending_paused(ses: Any, sesv2: Any) -> None:
@@ -277,14 +266,18 @@ def test_account_sending_paused(ses: Any, sesv2: Any) -> None:
             Destination={"ToAddresses": ["a@example.net"]},
             Message={"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "t"}}},
         )
-    expect(v1, "AccountSendingPausedException", 400, "Sending is paused for this account.")
+    assert error_of(v1) == (
+        "AccountSendingPausedException",
+        400,
+        "Sending is paused for this account.",
+    )
     with pytest.raises(ClientError) as v2:
         sesv2.send_email(
             FromEmailAddress=SENDER,
             Destination={"ToAddresses": ["a@example.net"]},
             Content={"Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "t"}}}},
         )
-    expect(v2, "SendingPausedException", 400, "Sending is paused for this account.")
+    assert error_of(v2) == ("SendingPausedException", 400, "Sending is paused for this account.")
 
 
 def test_configuration_set_missing_and_paused(ses: Any, sesv2: Any) -> None:
@@ -296,7 +289,11 @@ def test_configuration_set_missing_and_paused(ses: Any, sesv2: Any) -> None:
             Message=message,
             ConfigurationSetName="nope",
         )
-    expect(v1, "ConfigurationSetDoesNotExist", 400, "Configuration set <nope> does not exist.")
+    assert error_of(v1) == (
+        "ConfigurationSetDoesNotExist",
+        400,
+        "Configuration set <nope> does not exist.",
+    )
     with pytest.raises(ClientError) as v2:
         sesv2.send_email(
             FromEmailAddress=SENDER,
@@ -316,8 +313,7 @@ def test_configuration_set_missing_and_paused(ses: Any, sesv2: Any) -> None:
             Message=message,
             ConfigurationSetName="cs",
         )
-    expect(
-        paused1,
+    assert error_of(paused1) == (
         "ConfigurationSetSendingPausedException",
         400,
         "Sending is paused for configuration set cs.",
@@ -329,7 +325,11 @@ def test_configuration_set_missing_and_paused(ses: Any, sesv2: Any) -> None:
             Content={"Simple": message},
             ConfigurationSetName="cs",
         )
-    expect(paused2, "SendingPausedException", 400, "Sending is paused for configuration set cs.")
+    assert error_of(paused2) == (
+        "SendingPausedException",
+        400,
+        "Sending is paused for configuration set cs.",
+    )
 
 
 def test_v2_content_must_hold_exactly_one_kind(sesv2: Any) -> None:
@@ -342,8 +342,7 @@ def test_v2_content_must_hold_exactly_one_kind(sesv2: Any) -> None:
                 "Raw": {"Data": b"From: x@y.z\r\n\r\nb"},
             },
         )
-    expect(
-        err,
+    assert error_of(err) == (
         "BadRequestException",
         400,
         "Content must contain exactly one of Simple, Raw or Template.",
@@ -356,7 +355,11 @@ def test_v2_simple_send_needs_a_from_address(sesv2: Any) -> None:
             Destination={"ToAddresses": ["a@example.net"]},
             Content={"Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "t"}}}},
         )
-    expect(err, "BadRequestException", 400, "Missing required parameter FromEmailAddress.")
+    assert error_of(err) == (
+        "BadRequestException",
+        400,
+        "Missing required parameter FromEmailAddress.",
+    )
 
 
 @pytest.mark.parametrize(
@@ -383,7 +386,7 @@ def test_v2_custom_header_rules(sesv2: Any, header: dict[str, str], message: str
                 }
             },
         )
-    expect(err, "BadRequestException", 400, message)
+    assert error_of(err) == ("BadRequestException", 400, message)
 
 
 def test_more_than_50_tags_on_one_message_are_refused(ses: Any) -> None:
@@ -394,4 +397,4 @@ def test_more_than_50_tags_on_one_message_are_refused(ses: Any) -> None:
             Message={"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "t"}}},
             Tags=[{"Name": f"t{i}", "Value": "v"} for i in range(51)],
         )
-    expect(err, "InvalidParameterValue", 400, "Too many message tags: 51; at most 50.")
+    assert error_of(err) == ("InvalidParameterValue", 400, "Too many message tags: 51; at most 50.")
