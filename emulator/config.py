@@ -132,6 +132,9 @@ class Settings:
     sns_timeout: float = 15.0  # SNS gives an HTTP endpoint 15 s to answer [D]
     # Base URL put in SubscribeURL / UnsubscribeURL (default http://HOST:PORT of the emulator).
     sns_public_url: str | None = None
+    # ooto@simulator: a Delivery (today's docs [D]); an SES of 2013 also sent a Transient/General
+    # Bounce notification for the auto-reply [O, old], which this switch adds back.
+    ooto_transient_bounce: bool = False
 
     # SMTP relay (docs/inbox.md, emulator/relay.py): forward every accepted message to a real
     # SMTP server such as Mailpit, as "host:port"; off when None.
@@ -446,6 +449,12 @@ OPTIONS: tuple[Option, ...] = (
         field="sns_public_url",
         flag="--sns-public-url",
         help="base URL webhooks reach the emulator at, for SubscribeURL (default http://HOST:PORT)",
+    ),
+    Option(
+        field="ooto_transient_bounce",
+        flag="--ooto-transient-bounce",
+        switch=True,
+        help="ooto@simulator also gets a Transient/General Bounce event (older SES behaviour)",
     ),
     Option(
         field="smtp_relay",

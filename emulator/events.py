@@ -16,9 +16,10 @@ mailbox simulator and the suppression list) and from the record's status:
 | ``complaint``                                  | ``Complaint`` (abuse), after its ``Delivery``   |
 
 ``ooto@simulator`` is a delivery: the out-of-office reply goes to the sender's mailbox, and SES
-publishes no event for it [D] (mailbox simulator). Simulated bounces of one message are
-combined into one Bounce event per bounce subtype [D]. ``DeliveryDelay``, ``Open`` and
-``Click`` happen only on request (`on_request`, the control API).
+publishes no event for it [D] (mailbox simulator); ``--ooto-transient-bounce`` adds the
+Transient/General Bounce an SES of 2013 was observed to send [O]. Simulated bounces of one
+message are combined into one Bounce event per bounce subtype [D]. ``DeliveryDelay``,
+``Open`` and ``Click`` happen only on request (`on_request`, the control API).
 
 Two payload formats (SES developer guide, "Contents of event data that Amazon SES publishes
 to Amazon SNS" and "Amazon SNS notification contents for Amazon SES") [D]:
@@ -296,8 +297,12 @@ def _complaint(recipients: Sequence[str], sent: float) -> SesEvent:
     )
 
 
-def generate(record: MessageRecord) -> list[SesEvent]:
-    """The events SES generates for an accepted message, in the order it publishes them."""
+def generate(record: MessageRecord, *, ooto_transient_bounce: bool = False) -> list[SesEvent]:
+    """The events SES generates for an accepted message, in the order it publishes them.
+
+    ``ooto_transient_bounce`` (``--ooto-transient-bounce``) adds the Transient/General Bounce
+    that SES once sent for ``ooto@simulator``'s auto-reply.
+    """
     sent = record.timestamp
     everyone = tuple(record.recipients)
     events = [SesEvent(type="Send", timestamp=sent, recipients=everyone, detail={})]
@@ -340,6 +345,20 @@ def generate(record: MessageRecord) -> list[SesEvent]:
     complained = [r for r, o in outcome.items() if o == "complaint"]
     if complained:
         events.append(_complaint(complained, sent))
+    out_of_office = [r for r, o in outcome.items() if o == "ooto"]
+    if out_of_office and ooto_transient_bounce:
+        at = sent + 2 * _PROCESSING_MILLIS / 1000
+        # The 2013 notification listed only the addresses, without status or diagnostic [O].
+        detail = {
+            "bounceType": "Transient",
+            "bounceSubType": "General",
+            "bouncedRecipients": [{"emailAddress": r} for r in out_of_office],
+            "timestamp": iso_timestamp(at),
+            "feedbackId": _feedback_id(at),
+        }
+        events.append(
+            SesEvent(type="Bounce", timestamp=at, recipients=tuple(out_of_office), detail=detail)
+        )
     return events
 
 

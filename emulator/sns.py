@@ -351,7 +351,8 @@ class EventPublisher:
 
     def on_record(self, record: MessageRecord) -> None:
         """`Backend` record listener: generate and publish the message's events."""
-        for event in events.generate(record):
+        ooto_bounce = self.backend.settings.ooto_transient_bounce
+        for event in events.generate(record, ooto_transient_bounce=ooto_bounce):
             self.publish(record, event, save=False)
         self.backend.store.update(record)  # once for all: a SQLite store rewrites the row
 

@@ -11,8 +11,10 @@ import base64
 import json
 from typing import Any
 
+import boto3
 import pytest
 import requests
+from botocore.config import Config
 
 from emulator.events import EICAR_SIGNATURE
 from emulator.server import EmulatorServer
@@ -27,6 +29,17 @@ def _events(emulator: EmulatorServer, **params: str) -> list[dict[str, Any]]:
     body = response.json()
     assert body["count"] == len(body["events"])
     return list(body["events"])
+
+
+def _client(endpoint_url: str) -> Any:
+    return boto3.client(
+        "sesv2",
+        endpoint_url=endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="AKIDEXAMPLE",
+        aws_secret_access_key="secret",
+        config=Config(retries={"total_max_attempts": 1}),
+    )
 
 
 def _send(sesv2: Any, to: list[str], **extra: Any) -> str:
@@ -433,3 +446,18 @@ def test_event_json_is_what_sns_would_carry(emulator: EmulatorServer, sesv2_send
     assert payload == json.loads(json.dumps(payload))
     assert list(payload) == ["eventType", "mail", "send"]
     assert payload["send"] == {}
+
+
+def test_the_ooto_transient_bounce_switch_adds_the_old_bounce() -> None:
+    with EmulatorServer(ooto_transient_bounce=True) as em:
+        sesv2 = _client(em.endpoint_url)
+        sesv2.create_email_identity(EmailIdentity="example.com")
+
+        message_id = _send(sesv2, [f"ooto@{SIM}"])
+
+        logged = _events(em, message_id=message_id)
+    assert [(e["type"], e["detail"].get("bounceType")) for e in logged] == [
+        ("Send", None),
+        ("Delivery", None),
+        ("Bounce", "Transient"),
+    ]

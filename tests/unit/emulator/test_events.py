@@ -369,3 +369,15 @@ def test_the_settings_endpoint_masks_webhook_passwords() -> None:
         ["arn:aws:sns:us-east-1:1:t", "http://hook:***@127.0.0.1:8000/h"],
         ["arn:aws:sns:us-east-1:1:t", "https://127.0.0.1/open"],
     ]
+
+
+def test_ooto_is_a_delivery_unless_the_old_transient_bounce_is_asked_for() -> None:
+    record = _record(recipients=[f"ooto@{SIM}"], outcomes={f"ooto@{SIM}": "ooto"})
+
+    today = events.generate(record)
+    old = events.generate(record, ooto_transient_bounce=True)
+
+    assert [e.type for e in today] == ["Send", "Delivery"]
+    assert [e.type for e in old] == ["Send", "Delivery", "Bounce"]
+    assert (old[2].detail["bounceType"], old[2].detail["bounceSubType"]) == ("Transient", "General")
+    assert old[2].detail["bouncedRecipients"] == [{"emailAddress": f"ooto@{SIM}"}]
