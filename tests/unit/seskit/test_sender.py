@@ -54,6 +54,17 @@ class FakeTime:
         self.sleep(seconds)
 
 
+def client_error(code: str, message: str, status: int, operation: str = "SendEmail") -> ClientError:
+    """The error botocore raises for an SES error answer."""
+    return ClientError(
+        {
+            "Error": {"Code": code, "Message": message},
+            "ResponseMetadata": {"HTTPStatusCode": status, "RequestId": "r"},
+        },
+        operation,
+    )
+
+
 def simple(*to: str, sender: str = "shop@example.com") -> dict[str, Any]:
     return {
         "FromEmailAddress": sender,
@@ -258,13 +269,7 @@ def test_a_failed_quota_lookup_stops_before_sending() -> None:
     fake = FakeClient("v2")
     # fail_next scripts send calls only; replace the quota lookup to make it fail.
     fake.__dict__["get_account"] = lambda: (_ for _ in ()).throw(
-        ClientError(
-            {
-                "Error": {"Code": "InternalServiceErrorException", "Message": "boom"},
-                "ResponseMetadata": {"HTTPStatusCode": 500, "RequestId": "q"},
-            },
-            "GetAccount",
-        )
+        client_error("InternalServiceErrorException", "boom", 500, "GetAccount")
     )
     summary = make_sender(fake, FakeTime(), rate=None).send_many([simple("a@x.com")] * 3)
     assert summary.unsent == 3
@@ -680,16 +685,7 @@ def test_throttles_in_one_group_cost_one_pause_and_keep_their_order() -> None:
         seen.append(to)
         if to in throttled:
             throttled.discard(to)
-            return ClientError(
-                {
-                    "Error": {
-                        "Code": "TooManyRequestsException",
-                        "Message": "Maximum sending rate exceeded.",
-                    },
-                    "ResponseMetadata": {"HTTPStatusCode": 429, "RequestId": "r"},
-                },
-                "SendEmail",
-            )
+            return client_error("TooManyRequestsException", "Maximum sending rate exceeded.", 429)
         return _ok(call)
 
     steps = run_steps(
@@ -708,16 +704,7 @@ def test_throttles_in_one_group_cost_one_pause_and_keep_their_order() -> None:
 def test_a_stop_inside_a_group_still_records_the_calls_that_were_made() -> None:
     def answer(call: Call) -> object:
         if call.params["Destination"]["ToAddresses"][0] == "b@x.com":
-            return ClientError(
-                {
-                    "Error": {
-                        "Code": "LimitExceededException",
-                        "Message": "Daily message quota exceeded.",
-                    },
-                    "ResponseMetadata": {"HTTPStatusCode": 400, "RequestId": "r"},
-                },
-                "SendEmail",
-            )
+            return client_error("LimitExceededException", "Daily message quota exceeded.", 400)
         return _ok(call)
 
     steps = run_steps(
