@@ -29,6 +29,8 @@ try:
     anymail_signals: Any = importlib.import_module("anymail.signals")
     django: Any = importlib.import_module("django")
     django_conf: Any = importlib.import_module("django.conf")
+    django_apps: Any = importlib.import_module("django.apps")
+    django_functional: Any = importlib.import_module("django.utils.functional")
     django_mail: Any = importlib.import_module("django.core.mail")
     django_urls: Any = importlib.import_module("django.urls")
     WSGIHandler: Any = importlib.import_module("django.core.handlers.wsgi").WSGIHandler
@@ -59,7 +61,10 @@ def django_base_url() -> Iterator[str]:
         HAVE_ANYMAIL,
         "Django and django-anymail are not installed (bash scripts/components/events.sh)",
     )
-    if not django_conf.settings.configured:
+    # Other test modules may configure Django too (settings.configure works once per process):
+    # configure it only if nobody has, and put it back as found afterwards.
+    configured_here = not django_conf.settings.configured
+    if configured_here:
         django_conf.settings.configure(
             SECRET_KEY="seskit-tests",
             ALLOWED_HOSTS=["127.0.0.1"],
@@ -67,6 +72,7 @@ def django_base_url() -> Iterator[str]:
             MIDDLEWARE=[],
             INSTALLED_APPS=[],
         )
+    if not django_apps.apps.ready:
         django.setup()
     server = ThreadedWSGIServer(("127.0.0.1", 0), _QuietHandler, allow_reuse_address=False)
     server.set_app(WSGIHandler())
@@ -80,6 +86,10 @@ def django_base_url() -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+        if configured_here:
+            # Django has no public "unconfigure"; resetting the lazy object lets a later module
+            # call settings.configure() with its own values.
+            django_conf.settings._wrapped = django_functional.empty
 
 
 @pytest.fixture
