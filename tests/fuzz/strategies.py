@@ -5,7 +5,7 @@ Four families, mixed by `requests`:
 * **model requests**: a random operation of either API with parameters drawn from its
   botocore input shape (members present or not, right or wrong values), serialized by
   botocore's own serializer, then optionally mutated (fields dropped, duplicated, re-indexed,
-  retyped; bodies truncated or spliced with junk);
+  retyped; bodies truncated, spliced with junk, or sent chunked);
 * **form garbage** for v1: random ``Action``, random dotted keys (``X.member.999999999``),
   values in odd encodings, bodies that are not UTF-8;
 * **JSON garbage** for v2: random routes (real templates with junk segments, unknown paths,
@@ -169,10 +169,36 @@ def _bare(api: str, operation: OperationModel) -> FuzzRequest:
 def _mutated(draw: st.DrawFn, request: FuzzRequest) -> FuzzRequest:
     how = draw(
         st.sampled_from(
-            ["none", "none", "truncate", "splice", "drop", "duplicate", "reindex", "retype"]
+            [
+                "none",
+                "none",
+                "truncate",
+                "splice",
+                "drop",
+                "duplicate",
+                "reindex",
+                "retype",
+                "chunked",
+            ]
         )
     )
     body = request.body
+    if how == "chunked":
+        # The same body with Transfer-Encoding: chunked, in random-sized chunks.
+        sizes = draw(st.lists(st.integers(1, 64), max_size=8))
+        chunks, rest = [], body
+        for size in sizes:
+            if not rest:
+                break
+            chunks.append(rest[:size])
+            rest = rest[size:]
+        if rest:
+            chunks.append(rest)
+        encoded = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in chunks) + b"0\r\n\r\n"
+        headers = (*_fix_length(request.headers), ("Transfer-Encoding", b"chunked"))
+        return FuzzRequest(
+            method=request.method, target=request.target, headers=headers, body=encoded
+        )
     if how == "truncate" and body:
         body = body[: draw(st.integers(0, len(body)))]
     elif how == "splice":
