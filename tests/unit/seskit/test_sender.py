@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any
 
 import pytest
@@ -398,18 +398,37 @@ def test_a_throttle_outlasting_the_deadline_stops_the_run() -> None:
 
 
 def _drive(
-    steps: Generator[Action, object, Any], replies: list[object]
+    steps: Generator[Action, object, Any],
+    answer: Callable[[Call], object],
+    now: list[float] | None = None,
 ) -> tuple[list[Action], Any]:
-    """Run engine steps against scripted replies for its Calls; return the actions and result."""
+    """Run engine steps, answering each Call (or each call of a Calls) with ``answer(call)``.
+
+    A Sleep moves ``now[0]`` on when ``now`` is given (the clock the steps read). Returns the
+    actions in order and the steps' result.
+    """
     actions: list[Action] = []
     reply: object = None
     try:
         while True:
             action = steps.send(reply)
             actions.append(action)
-            reply = replies.pop(0) if isinstance(action, Call) else None
+            if isinstance(action, Call):
+                reply = answer(action)
+            elif isinstance(action, Calls):
+                reply = tuple(answer(c) for c in action.calls)
+            else:
+                if isinstance(action, Sleep) and now is not None:
+                    now[0] += action.seconds
+                reply = None
     except StopIteration as done:
         return actions, done.value
+
+
+def _scripted(*replies: object) -> Callable[[Call], object]:
+    """An ``answer`` for `_drive` that gives these replies, in order, to successive calls."""
+    queue = list(replies)
+    return lambda call: queue.pop(0)
 
 
 def test_only_the_throttled_bulk_entries_are_sent_again() -> None:
@@ -428,7 +447,7 @@ def test_only_the_throttled_bulk_entries_are_sent_again() -> None:
         ]
     }
     second = {"BulkEmailEntryResults": [{"Status": "SUCCESS", "MessageId": "m1"}]}
-    actions, summary = _drive(steps, [first, second])
+    actions, summary = _drive(steps, _scripted(first, second))
     calls = [a for a in actions if isinstance(a, Call)]
     assert [len(c.params["BulkEmailEntries"]) for c in calls] == [3, 1]
     assert calls[1].params["BulkEmailEntries"][0]["Destination"]["ToAddresses"] == [
@@ -459,7 +478,7 @@ def test_a_daily_quota_bulk_entry_stops_the_run_after_recording_the_rest() -> No
         "Status": [{"Status": "Success", "MessageId": f"m{i}"} for i in range(49)]
         + [{"Status": "AccountDailyQuotaExceeded", "Error": "Daily message quota exceeded."}]
     }
-    actions, summary = _drive(steps, [reply])
+    actions, summary = _drive(steps, _scripted(reply))
     assert sum(isinstance(a, Call) for a in actions) == 1
     assert (summary.sent, summary.unsent) == (49, 4)
     assert isinstance(summary.stopped_by, DailyQuotaExceededError)
@@ -471,7 +490,7 @@ def test_a_driver_reply_of_the_wrong_kind_is_a_type_error() -> None:
         "v2", [simple("a@x.com")], options=SendOptions(max_send_rate=-1), clock=lambda: 0.0
     )
     with pytest.raises(TypeError, match="must send back a response dict or a botocore error"):
-        _drive(steps, ["not a response"])
+        _drive(steps, _scripted("not a response"))
 
 
 # --- progress -----------------------------------------------------------------------------------
@@ -624,24 +643,6 @@ def test_builder_batches_go_straight_to_send_many() -> None:
 # --- concurrency ---------------------------------------------------------------------------
 
 
-def _drive_batches(steps: Generator[Action, object, Any], answer: Any) -> tuple[list[Action], Any]:
-    """Run engine steps, answering each Call (or each call of a Calls) with ``answer(call)``."""
-    actions: list[Action] = []
-    reply: object = None
-    try:
-        while True:
-            action = steps.send(reply)
-            actions.append(action)
-            if isinstance(action, Call):
-                reply = answer(action)
-            elif isinstance(action, Calls):
-                reply = tuple(answer(c) for c in action.calls)
-            else:
-                reply = None
-    except StopIteration as done:
-        return actions, done.value
-
-
 def _ok(call: Call) -> dict[str, Any]:
     return {"MessageId": "m-" + call.params["Destination"]["ToAddresses"][0]}
 
@@ -658,17 +659,7 @@ def test_concurrency_groups_calls_without_changing_the_pace() -> None:
         options=SendOptions(max_send_rate=10.0, safety=1.0, concurrency=4),
         clock=clock,
     )
-    actions: list[Action] = []
-    reply: object = None
-    try:
-        while True:
-            action = steps.send(reply)
-            actions.append(action)
-            if isinstance(action, Sleep):
-                now[0] += action.seconds
-            reply = tuple(_ok(c) for c in action.calls) if isinstance(action, Calls) else None
-    except StopIteration as done:
-        summary = done.value
+    actions, summary = _drive(steps, _ok, now)
     groups = [len(a.calls) for a in actions if isinstance(a, Calls)]
     assert groups == [4] * 7 + [2]
     assert summary.sent == 30
@@ -694,7 +685,7 @@ def test_throttles_in_one_group_cost_one_pause_and_keep_their_order() -> None:
         options=SendOptions(max_send_rate=-1, concurrency=4, throttle_pause=3.0),
         clock=lambda: 0.0,
     )
-    actions, summary = _drive_batches(steps, answer)
+    actions, summary = _drive(steps, answer)
     assert [a for a in actions if isinstance(a, Sleep)] == [Sleep(seconds=3.0)]
     assert seen == ["a@x.com", "b@x.com", "c@x.com", "d@x.com", "b@x.com", "c@x.com"]
     assert summary.throttled == 2
@@ -713,7 +704,7 @@ def test_a_stop_inside_a_group_still_records_the_calls_that_were_made() -> None:
         options=SendOptions(max_send_rate=-1, concurrency=3),
         clock=lambda: 0.0,
     )
-    actions, summary = _drive_batches(steps, answer)
+    actions, summary = _drive(steps, answer)
     assert sum(isinstance(a, Calls) for a in actions) == 1
     assert [r.status for r in summary.results] == ["sent", "unsent", "sent", "unsent", "unsent"]
     assert isinstance(summary.stopped_by, DailyQuotaExceededError)
