@@ -112,7 +112,9 @@ function renderList() {
   for (const message of state.messages) {
     const to = message.destination.to.length ? message.destination.to : message.recipients;
     const badges = el("span", { class: "badges" });
-    if (message.attachments.length) badges.append(el("span", { class: "badge", text: `📎 ${message.attachments.length}` }));
+    const files = message.attachments.length;
+    // Plain text, not an emoji: a machine without an emoji font would show a blank box.
+    if (files) badges.append(el("span", { class: "badge", text: `${files} attachment${files === 1 ? "" : "s"}` }));
     if (message.status !== "accepted") badges.append(el("span", { class: "badge warn", text: message.status }));
     const relay = message.events.filter((e) => e.type === "relay").pop();
     if (relay) badges.append(el("span", { class: `badge ${relay.status === "sent" ? "ok" : "warn"}`, text: `relay ${relay.status}` }));

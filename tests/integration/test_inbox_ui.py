@@ -343,12 +343,19 @@ def test_dismissing_the_reset_dialog_keeps_everything(
     assert len(server.backend.store) == 2
 
 
-def test_screenshot_of_a_busy_inbox(page: Page, sesv2: Any) -> None:
+def test_screenshot_of_a_busy_inbox(page: Page, server: EmulatorServer, sesv2: Any) -> None:
+    invoice = EmailMessage()
+    invoice["From"] = f"Billing <{SENDER}>"
+    invoice["To"] = "erin@example.com"
+    invoice["Subject"] = "Invoice INV-2026-118"
+    invoice.set_content("Your invoice is attached.")
+    invoice.add_attachment(b"%PDF-1.4\n", maintype="application", subtype="pdf", filename="a.pdf")
+    client(server, "ses").send_raw_email(RawMessage={"Data": invoice.as_bytes()})
     orders = [
-        ("ana@example.com", "Your order #1042 has shipped"),
         ("bob@example.com", "Password reset requested"),
         ("carla@example.com", "Welcome to Example Shop"),
         ("dev@example.com", "Weekly report: 3 new signups"),
+        ("ana@example.com", "Your order #1042 has shipped"),
     ]
     for to, subject in orders:
         html = (
@@ -358,7 +365,8 @@ def test_screenshot_of_a_busy_inbox(page: Page, sesv2: Any) -> None:
             "<p style='color:#666'>Thanks for shopping with us.</p></div>"
         )
         send(sesv2, to, subject, html=html)
-    expect_subjects(page, [subject for _, subject in reversed(orders)])
+    newest_first = [subject for _, subject in reversed(orders)]
+    expect_subjects(page, [*newest_first, "Invoice INV-2026-118"])
     page.click("#messages .message >> nth=0")
     page.frame_locator("#detail iframe").locator("h2").wait_for()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
