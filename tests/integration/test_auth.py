@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import shutil
+import subprocess
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -285,3 +288,43 @@ def test_localstack_retrieval_path_needs_the_token_too(server: EmulatorServer) -
 def test_auth_off_accepts_any_signature(make_client: Any) -> None:
     # The shared fixtures run with the default --auth off and a made-up secret.
     assert make_client("ses").list_identities()["ResponseMetadata"]["HTTPStatusCode"] == 200
+
+
+# --- the AWS CLI ---------------------------------------------------------------------------
+
+_AWS = shutil.which("aws")
+
+
+def _aws_cli(server: EmulatorServer, secret: str, *args: str) -> subprocess.CompletedProcess[str]:
+    assert _AWS is not None
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "AWS_ACCESS_KEY_ID": KEY,
+        "AWS_SECRET_ACCESS_KEY": secret,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_MAX_ATTEMPTS": "1",
+    }
+    return subprocess.run(
+        [_AWS, *args, "--endpoint-url", server.endpoint_url, "--output", "json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+
+
+@pytest.mark.skipif(_AWS is None, reason="the AWS CLI is not installed on this machine")
+def test_aws_cli_signatures_verify_and_wrong_ones_fail(server: EmulatorServer) -> None:
+    v1 = _aws_cli(server, SECRET, "ses", "list-identities")
+    v2 = _aws_cli(server, SECRET, "sesv2", "get-account")
+    assert v1.returncode == 0, v1.stderr
+    assert v2.returncode == 0, v2.stderr
+    assert "Identities" in json.loads(v1.stdout)
+    assert "SendQuota" in json.loads(v2.stdout)
+    wrong = _aws_cli(server, "wrong", "ses", "list-identities")
+    assert wrong.returncode != 0
+    assert "SignatureDoesNotMatch" in wrong.stderr

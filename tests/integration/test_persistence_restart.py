@@ -34,8 +34,8 @@ from tests.integration.sendmix import (
 )
 
 CLIENTS = int(os.environ.get("SESKIT_KILL_CLIENTS", "32"))
-SENDS = int(os.environ.get("SESKIT_KILL_SENDS", "20"))
-KILL_AFTER = int(os.environ.get("SESKIT_KILL_AFTER", "150"))  # acknowledged calls
+SENDS = int(os.environ.get("SESKIT_KILL_SENDS", "12"))
+KILL_AFTER = int(os.environ.get("SESKIT_KILL_AFTER", "120"))  # acknowledged calls
 
 
 def _other_account(url: str) -> Any:
