@@ -12,9 +12,11 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
@@ -26,6 +28,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from emulator.server import EmulatorServer
+from tests.integration.sendmix import EmulatorProcess
 
 KEY, SECRET = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 ACCOUNT_KEY, ACCOUNT_SECRET = "123456789012", "second-secret"
@@ -328,3 +331,43 @@ def test_aws_cli_signatures_verify_and_wrong_ones_fail(server: EmulatorServer) -
     wrong = _aws_cli(server, "wrong", "ses", "list-identities")
     assert wrong.returncode != 0
     assert "SignatureDoesNotMatch" in wrong.stderr
+
+
+# --- the command line ----------------------------------------------------------------------
+
+
+def test_cli_verify_mode_reads_a_credentials_file(tmp_path: Path) -> None:
+    creds = tmp_path / "credentials"
+    creds.write_text(f"[default]\naws_access_key_id = {KEY}\naws_secret_access_key = {SECRET}\n")
+    with EmulatorProcess(
+        "--auth", "verify", "--credentials-file", str(creds), "--control-token", TOKEN
+    ) as process:
+        assert _url_client(process.endpoint_url, SECRET).list_identities()["Identities"] == []
+        with pytest.raises(ClientError) as exc:
+            _url_client(process.endpoint_url, "wrong").list_identities()
+        assert _error(exc)[:2] == ("SignatureDoesNotMatch", 403)
+        status, _, _ = _raw(urllib.request.Request(f"{process.endpoint_url}/_emulator/health"))
+        assert status == 401
+
+
+def test_cli_verify_mode_without_credentials_refuses_to_start() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "emulator", "--port", "0", "--auth", "verify"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "--auth verify needs --credentials KEY:SECRET or --credentials-file" in proc.stderr
+
+
+def _url_client(url: str, secret: str) -> Any:
+    return boto3.session.Session().client(
+        "ses",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id=KEY,
+        aws_secret_access_key=secret,
+        config=Config(**NO_RETRIES),
+    )
