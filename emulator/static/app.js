@@ -12,6 +12,7 @@ const state = {
   selected: null, // the open message's JSON
   tab: "html",
   timer: null,
+  requested: 0, // sequence number of the latest list request
 };
 
 const $ = (selector, root = document) => root.querySelector(selector);
@@ -73,9 +74,12 @@ function matchesAnywhere(message, text) {
 }
 
 async function refresh() {
+  const ticket = ++state.requested;
+  const { field, text } = searchQuery();
   try {
     const body = await (await api(listUrl())).json();
-    const { field, text } = searchQuery();
+    // A poll that started before the search changed must not overwrite a newer answer.
+    if (ticket !== state.requested) return;
     let messages = body.messages;
     if (text && field === "all") messages = messages.filter((m) => matchesAnywhere(m, text));
     const signature = JSON.stringify([text, field, messages.map((m) => [m.id, m.events.length])]);
