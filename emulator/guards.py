@@ -28,6 +28,7 @@ import configparser
 import logging
 import random
 import re
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -40,7 +41,7 @@ from emulator.faults import FaultRules, add_fault_routes
 from emulator.persistence import StateStore, open_data_dir
 from emulator.protocols import auth, models, query, restjson
 from emulator.protocols.wire import WireResponse
-from emulator.ses.errors import Api, SesError, Wire
+from emulator.ses.errors import Api, SesError, Wire, internal_failure
 from emulator.ses.state import Backend
 from emulator.sigv4 import SigningRequest, check_control_token, verify_request
 
@@ -262,7 +263,13 @@ class _Guards:
             response = await handler(request)
             if operation and not is_read_only(operation):
                 caller = auth.caller(request.headers, raw_query, self.settings)
-                states.save(self.backend.account(caller.account_id, caller.region))
+                state = self.backend.account(caller.account_id, caller.region)
+                try:
+                    states.save(state)
+                except (sqlite3.Error, RuntimeError, TypeError) as exc:
+                    # Not on disk, so not acknowledged: the client sees a failure and retries.
+                    log.exception("saving state after %s failed", operation)
+                    return self._error(api, internal_failure(f"State not saved: {exc}"), request)
             return response
         response = await handler(request)
         if request.method != "GET" and path.startswith(_CONTROL_PREFIXES):
@@ -294,6 +301,13 @@ def install(
         loaded = states.load(backend)
         guards.states = states
         app[STATE_STORE] = states
+
+        def forget_saved(account: str | None, region: str | None) -> None:
+            # Backend.reset() called directly (the pytest fixtures do) must not leave saved
+            # states behind to come back at the next start.
+            states.delete(account, region)
+
+        backend.reset_listeners.append(forget_saved)
         log.info(
             "data dir %s: %d stored messages, %d account states",
             settings.data_dir,
@@ -302,6 +316,9 @@ def install(
         )
 
         async def close_store(_: web.Application) -> None:
+            # The backend may outlive the app (EmulatorServer keeps it): stop listening to it.
+            if forget_saved in backend.reset_listeners:
+                backend.reset_listeners.remove(forget_saved)
             messages.close()
 
         app.on_cleanup.append(close_store)

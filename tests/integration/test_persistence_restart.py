@@ -209,3 +209,13 @@ def test_control_api_reset_is_saved_too(tmp_path: Path) -> None:
     with EmulatorServer(data_dir=data) as server:
         identities = client(server.endpoint_url, "ses").list_identities()["Identities"]
         assert identities == ["after@example.com"]
+
+
+def test_a_direct_backend_reset_is_saved_too(tmp_path: Path) -> None:
+    data = str(tmp_path / "data")
+    with EmulatorServer(data_dir=data) as server:
+        client(server.endpoint_url, "ses").verify_email_identity(EmailAddress="a@example.com")
+        server.backend.reset()  # what the pytest fixtures do between tests
+    with EmulatorServer(data_dir=data) as server:
+        assert client(server.endpoint_url, "ses").list_identities()["Identities"] == []
+        assert len(server.backend.store) == 0
