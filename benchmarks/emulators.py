@@ -296,9 +296,11 @@ def ratio(ours: CellResult | None, peer: CellResult | None) -> float | None:
 
 
 def format_ratio(value: float | None) -> str:
-    """``12.3×`` (two significant digits below 10), or an em dash when not measured."""
+    """``12.3×``, ``1.23×``, ``0.047×``; an em dash when not measured."""
     if value is None:
         return "—"
+    if value < 0.1:  # keep two significant digits for the far-behind cases
+        return f"{value:.2g}×"
     return f"{value:.2f}×" if value < 10 else f"{value:.1f}×"
 
 

@@ -9,6 +9,7 @@ raises `Unavailable` with the reason, which the report prints as "skipped: <reas
 from __future__ import annotations
 
 import ctypes
+import functools
 import http.client
 import os
 import signal
@@ -110,6 +111,7 @@ def free_port() -> int:
         return port
 
 
+@functools.cache
 def _client(service: str, port: int) -> Any:
     return botocore.session.get_session().create_client(
         service,

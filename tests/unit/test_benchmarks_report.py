@@ -90,7 +90,8 @@ def test_ratio_is_ours_over_peer_and_absent_when_either_did_not_run() -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "text"), [(None, "—"), (1.234, "1.23×"), (9.994, "9.99×"), (12.34, "12.3×")]
+    ("value", "text"),
+    [(None, "—"), (0.0468, "0.047×"), (1.234, "1.23×"), (9.994, "9.99×"), (12.34, "12.3×")],
 )
 def test_format_ratio(value: float | None, text: str) -> None:
     assert format_ratio(value) == text
