@@ -130,7 +130,7 @@ class Plan:
 
 
 # --quick must finish in a few minutes on 2 cores: 1 s rounds, no uvloop variant, no profile.
-QUICK = Plan(warmup_s=1, rounds=3, round_s=1, starts=3, memory_limit_s=90)
+QUICK = Plan(warmup_s=1, rounds=3, round_s=1, starts=3, memory_limit_s=60)
 FULL = Plan(warmup_s=2, rounds=5, round_s=3, starts=7, profile_s=8, uvloop=True)
 
 CellStatus = Literal["ok", "unsupported", "failed", "skipped"]
