@@ -41,6 +41,7 @@ from __future__ import annotations
 import email
 import email.parser
 import email.policy
+import re
 import threading
 import uuid
 from collections import deque
@@ -221,6 +222,9 @@ class SesEvent:
 # --------------------------------------------------------------------------- generation
 
 
+_ENCODED_PART = re.compile(rb"(?i)content-transfer-encoding:[ \t]*(base64|quoted-printable)")
+
+
 def _is_virus(raw: bytes) -> bool:
     if EICAR_SIGNATURE in raw:  # an unencoded (7bit) part
         return True
@@ -229,7 +233,11 @@ def _is_virus(raw: bytes) -> bool:
     header_end = raw.find(b"\r\n\r\n")
     if b"multipart/" not in raw[: header_end if header_end >= 0 else len(raw)].lower():
         return False
-    message = email.message_from_bytes(raw, policy=email.policy.default)
+    # Only an encoded part can hide the signature; 7bit/8bit parts were covered by the search
+    # above. The legacy compat32 parser is ~20x cheaper than policy.default and decodes the same.
+    if _ENCODED_PART.search(raw) is None:
+        return False
+    message = email.message_from_bytes(raw, policy=email.policy.compat32)
     for part in message.walk():
         if part.is_multipart():
             continue
