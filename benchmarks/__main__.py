@@ -25,6 +25,7 @@ Section = Callable[[bool], Sequence[Mapping[str, Any]]]
 SECTIONS: list[tuple[str, str, str]] = [
     ("builders", "seskit builders: µs per build+validate", "benchmarks.builders:run"),
     ("pacing", "seskit bulk sender pacing against the emulator", "benchmarks.pacing:run"),
+    ("emulators", "Emulator vs moto server and aws-ses-v2-local", "benchmarks.emulators:run"),
 ]
 
 

@@ -15,7 +15,7 @@ SesKitError
     ├── ThrottledError                    maximum send rate exceeded; retryable
     ├── DailyQuotaExceededError           rolling 24 h quota used up; final for hours
     ├── MessageRejectedError              content or identities refused
-    │   └── IdentityError                 an identity (sender, MAIL FROM, sandbox recipient) not verified
+    │   └── IdentityError                 sender, MAIL FROM or sandbox recipient not verified
     ├── InvalidRequestError               SES's own parameter validation
     ├── SendingPausedError                account or configuration set sending paused
     ├── TemplateNotFoundError             template does not exist
@@ -154,7 +154,7 @@ class SendingPausedError(SendError):
 
 
 class IdentityError(MessageRejectedError):
-    """An identity is not verified: the sender, the MAIL FROM domain, or (in the sandbox) a recipient.
+    """An identity is not verified: the sender, MAIL FROM domain, or (sandbox) a recipient.
 
     A `MessageRejectedError`, so ``except MessageRejectedError`` still catches it.
     """

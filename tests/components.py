@@ -8,6 +8,7 @@ component is a failure, never a silent skip.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -31,3 +32,15 @@ def require_component(name: str, available: bool, reason: str) -> None:
     if in_ci():
         pytest.fail(message + " (CI=true: missing components fail the run)", pytrace=False)
     pytest.skip(message)
+
+
+# The AWS CLI v1 (its own botocore), installed by scripts/components/clients.sh.
+AWS_CLI = Path(__file__).resolve().parents[1] / ".components" / "awscli" / "bin" / "aws"
+
+
+def require_aws_cli() -> str:
+    """The CLI's path; skips locally and fails under CI when it is not installed."""
+    require_component(
+        "awscli", AWS_CLI.is_file(), f"{AWS_CLI} is missing; run scripts/components/clients.sh"
+    )
+    return str(AWS_CLI)

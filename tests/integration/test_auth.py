@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import shutil
 import subprocess
 import sys
 import urllib.error
@@ -28,6 +27,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from emulator.server import EmulatorServer
+from tests.components import require_aws_cli
 from tests.integration.sendmix import EmulatorProcess
 
 KEY, SECRET = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
@@ -295,11 +295,8 @@ def test_auth_off_accepts_any_signature(make_client: Any) -> None:
 
 # --- the AWS CLI ---------------------------------------------------------------------------
 
-_AWS = shutil.which("aws")
-
 
 def _aws_cli(server: EmulatorServer, secret: str, *args: str) -> subprocess.CompletedProcess[str]:
-    assert _AWS is not None
     env = {
         "PATH": os.environ.get("PATH", ""),
         "HOME": os.environ.get("HOME", "/tmp"),
@@ -311,7 +308,7 @@ def _aws_cli(server: EmulatorServer, secret: str, *args: str) -> subprocess.Comp
         "AWS_MAX_ATTEMPTS": "1",
     }
     return subprocess.run(
-        [_AWS, *args, "--endpoint-url", server.endpoint_url, "--output", "json"],
+        [require_aws_cli(), *args, "--endpoint-url", server.endpoint_url, "--output", "json"],
         capture_output=True,
         text=True,
         timeout=120,
@@ -320,7 +317,6 @@ def _aws_cli(server: EmulatorServer, secret: str, *args: str) -> subprocess.Comp
     )
 
 
-@pytest.mark.skipif(_AWS is None, reason="the AWS CLI is not installed on this machine")
 def test_aws_cli_signatures_verify_and_wrong_ones_fail(server: EmulatorServer) -> None:
     v1 = _aws_cli(server, SECRET, "ses", "list-identities")
     v2 = _aws_cli(server, SECRET, "sesv2", "get-account")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from botocore.loaders import create_loader
 from emulator.server import EmulatorServer
 from emulator.ses import v2_ops
 from emulator.ses.context import Params, RequestContext
+from tests.components import require_aws_cli
 
 OLD_ROUTES = {
     "ListEmailIdentities": ("/v2/email/identities", "ListEmailIdentitiesRequest"),
@@ -94,10 +94,8 @@ def test_old_and_new_clients_see_the_same_state(sesv2: Any, old_sesv2: Any) -> N
 
 
 def test_the_installed_aws_cli_reaches_the_same_state(sesv2: Any, emulator: EmulatorServer) -> None:
-    """The AWS CLI v1 on this machine bundles its own botocore (1.43.11 here: the GET routes)."""
-    aws = shutil.which("aws")
-    if aws is None:
-        pytest.skip("the AWS CLI is not installed")
+    """The AWS CLI v1 bundles its own botocore build, a second client generation to check."""
+    aws = require_aws_cli()
     sesv2.create_email_identity(EmailIdentity="cli.example")
     env = {
         **os.environ,
