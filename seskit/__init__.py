@@ -1,6 +1,8 @@
 """seskit: typed, validating Amazon SES v1/v2 payload builders and senders."""
 
 from seskit import batching, mime, rules, v1, v2
+from seskit.aio import AsyncSender
+from seskit.bulk import ItemResult, Progress, RunSummary, SendOptions, SendResult
 from seskit.errors import (
     AddressError,
     AttachmentError,
@@ -24,10 +26,13 @@ from seskit.errors import (
     ValidationError,
 )
 from seskit.message import Address, Attachment, BulkEntry, Email, Header, Tag, Template
+from seskit.ratelimit import SendQuota, TokenBucket
+from seskit.sender import Sender
 
 __all__ = [
     "Address",
     "AddressError",
+    "AsyncSender",
     "Attachment",
     "AttachmentError",
     "BulkEntry",
@@ -38,9 +43,16 @@ __all__ = [
     "HeaderError",
     "IdentityError",
     "InvalidRequestError",
+    "ItemResult",
     "MessageRejectedError",
+    "Progress",
     "RecipientError",
+    "RunSummary",
     "SendError",
+    "SendOptions",
+    "SendQuota",
+    "SendResult",
+    "Sender",
     "SendingPausedError",
     "ServiceError",
     "SesKitError",
@@ -51,6 +63,7 @@ __all__ = [
     "TemplateDataError",
     "TemplateNotFoundError",
     "ThrottledError",
+    "TokenBucket",
     "UnsupportedFeatureError",
     "ValidationError",
     "batching",
