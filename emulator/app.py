@@ -30,7 +30,13 @@ from emulator.protocols.validate import find_violations, violation_error
 from emulator.protocols.wire import REQUEST_ID_HEADER, WireResponse
 from emulator.ses import v1_ops, v2_ops
 from emulator.ses.context import Handler, Params, RequestContext
-from emulator.ses.errors import Api, SesError, Wire, internal_failure, not_implemented
+from emulator.ses.errors import (
+    Api,
+    SesError,
+    internal_failure,
+    not_implemented,
+    request_too_large,
+)
 from emulator.ses.state import Backend
 
 __all__ = ["BACKEND", "REQUEST_ID", "build_app", "dispatch"]
@@ -44,12 +50,6 @@ REQUEST_ID = web.RequestKey("request_id", str)
 """The request's id (``request[REQUEST_ID]``), also sent as ``x-amzn-RequestId``."""
 
 _Endpoint = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def _request_too_large(limit: int) -> SesError:
-    text = f"The request body exceeds the emulator's limit of {limit} bytes."
-    wire = Wire("RequestEntityTooLarge", 413)
-    return SesError(text, v1=wire, v2=wire)
 
 
 def _respond(wire: WireResponse) -> web.Response:
@@ -126,7 +126,7 @@ class _Service:
         except SesError as error:
             wire = query.serialize_error(self.v1, error, request_id)
         except web.HTTPRequestEntityTooLarge:
-            too_large = _request_too_large(self.settings.max_request_bytes)
+            too_large = request_too_large(self.settings.max_request_bytes)
             wire = query.serialize_error(self.v1, too_large, request_id)
         except Exception:
             log.exception("SES v1 request %s failed inside the emulator", request_id)
@@ -145,7 +145,7 @@ class _Service:
         except SesError as error:
             wire = restjson.serialize_error(error, request_id)
         except web.HTTPRequestEntityTooLarge:
-            too_large = _request_too_large(self.settings.max_request_bytes)
+            too_large = request_too_large(self.settings.max_request_bytes)
             wire = restjson.serialize_error(too_large, request_id)
         except Exception:
             log.exception("SES v2 request %s failed inside the emulator", request_id)
@@ -170,7 +170,7 @@ class _Service:
         # aiohttp's client_max_size while reading (caught in the endpoints above).
         limit = self.settings.max_request_bytes
         if request.content_length is not None and request.content_length > limit:
-            error = _request_too_large(limit)
+            error = request_too_large(limit)
             request_id: str = request[REQUEST_ID]
             path = request.raw_path.partition("?")[0]
             if _api_of(path) == "v1":

@@ -41,7 +41,7 @@ from emulator.faults import FaultRules, add_fault_routes
 from emulator.persistence import StateStore, open_data_dir
 from emulator.protocols import auth, models, query, restjson
 from emulator.protocols.wire import WireResponse
-from emulator.ses.errors import Api, SesError, Wire, internal_failure
+from emulator.ses.errors import Api, SesError, Wire, internal_failure, request_too_large
 from emulator.ses.state import Backend
 from emulator.sigv4 import SigningRequest, check_control_token, verify_request
 
@@ -51,7 +51,6 @@ __all__ = [
     "is_read_only",
     "load_credentials_file",
     "malformed_http_request",
-    "request_too_large",
 ]
 
 log = logging.getLogger("emulator")
@@ -62,13 +61,6 @@ STATE_STORE: web.AppKey[StateStore] = web.AppKey("state_store", StateStore)
 _Endpoint = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _READ_ONLY_PREFIXES = ("Get", "List", "Describe", "TestRender")
 _CONTROL_PREFIXES = ("/_emulator", "/_aws")
-
-
-def request_too_large(limit: int) -> SesError:
-    """A body over ``Settings.max_request_bytes`` (the same error `emulator.app` sends)."""
-    text = f"The request body exceeds the emulator's limit of {limit} bytes."
-    wire = Wire("RequestEntityTooLarge", 413)
-    return SesError(text, v1=wire, v2=wire)
 
 
 def malformed_http_request(cause: Exception) -> SesError:

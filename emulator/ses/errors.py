@@ -41,6 +41,7 @@ __all__ = [
     "not_found",
     "not_implemented",
     "rate_exceeded",
+    "request_too_large",
     "sending_paused",
     "template_does_not_exist",
     "tracking_options_already_exist",
@@ -233,3 +234,10 @@ def tracking_options_do_not_exist(configuration_set: str) -> SesError:
 def invalid_policy(message: str) -> SesError:
     """A sending-authorization policy that is not valid: v1 ``InvalidPolicy`` 400 [M]."""
     return SesError(message, v1=Wire("InvalidPolicy", 400), v2=Wire("BadRequestException", 400))
+
+
+def request_too_large(limit: int) -> SesError:
+    """A request body over ``Settings.max_request_bytes``: 413 in both APIs."""
+    text = f"The request body exceeds the emulator's limit of {limit} bytes."
+    wire = Wire("RequestEntityTooLarge", 413)
+    return SesError(text, v1=wire, v2=wire)

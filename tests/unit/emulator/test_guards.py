@@ -11,8 +11,8 @@ from emulator.guards import (
     is_read_only,
     load_credentials_file,
     malformed_http_request,
-    request_too_large,
 )
+from emulator.ses.errors import request_too_large
 
 
 def test_credentials_file_of_key_secret_lines(tmp_path: Path) -> None:
