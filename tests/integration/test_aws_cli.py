@@ -20,18 +20,15 @@ import pytest
 
 from emulator.client import EmulatorClient
 from emulator.server import EmulatorServer
-from tests.components import require_component
+from tests.components import require_aws_cli
 
-AWS = Path(__file__).resolve().parents[2] / ".components" / "awscli" / "bin" / "aws"
 SHOP = "shop@example.com"
 ANA = "ana@example.net"
 
 
 @pytest.fixture
 def aws(emulator: EmulatorServer, tmp_path: Path) -> Any:
-    require_component(
-        "awscli", AWS.is_file(), f"{AWS} is missing; run scripts/components/clients.sh"
-    )
+    cli = require_aws_cli()
     EmulatorClient(emulator.endpoint_url, token=emulator.settings.control_token).verify_identity(
         SHOP
     )
@@ -51,7 +48,7 @@ def aws(emulator: EmulatorServer, tmp_path: Path) -> Any:
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [str(AWS), "--endpoint-url", emulator.endpoint_url, "--region", "us-east-1", *args],
+            [cli, "--endpoint-url", emulator.endpoint_url, "--region", "us-east-1", *args],
             capture_output=True,
             text=True,
             env=env,
