@@ -1,8 +1,17 @@
-"""seskit: typed, validating Amazon SES v1/v2 payload builders and senders."""
+"""seskit: typed, validating Amazon SES v1/v2 payload builders and senders.
+
+The values, errors and builders load with the package and need only the standard library.
+The senders (`Sender` on boto3, `AsyncSender` on aiobotocore) and their result types load on
+first use, so ``import seskit`` (and the emulator, which reads `seskit.rules`) does not pay
+for importing boto3.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from seskit import batching, mime, rules, v1, v2
-from seskit.aio import AsyncSender
-from seskit.bulk import ItemResult, Progress, RunSummary, SendOptions, SendResult
 from seskit.errors import (
     AddressError,
     AttachmentError,
@@ -27,7 +36,35 @@ from seskit.errors import (
 )
 from seskit.message import Address, Attachment, BulkEntry, Email, Header, Tag, Template
 from seskit.ratelimit import SendQuota, TokenBucket
-from seskit.sender import Sender
+
+if TYPE_CHECKING:
+    from seskit.aio import AsyncSender
+    from seskit.bulk import ItemResult, Progress, RunSummary, SendOptions, SendResult
+    from seskit.sender import Sender
+
+# name → the module that defines it, imported on first access (PEP 562).
+_LAZY = {
+    "AsyncSender": "seskit.aio",
+    "ItemResult": "seskit.bulk",
+    "Progress": "seskit.bulk",
+    "RunSummary": "seskit.bulk",
+    "SendOptions": "seskit.bulk",
+    "SendResult": "seskit.bulk",
+    "Sender": "seskit.sender",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'seskit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 __all__ = [
     "Address",
