@@ -24,6 +24,7 @@ from typing import Any
 
 from aiohttp import web
 
+from emulator import gcpolicy
 from emulator.app import build_app
 from emulator.config import OPTIONS, Settings, SettingsError
 from emulator.persistence import DataDirError
@@ -87,6 +88,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
     access_log = logging.getLogger("aiohttp.access") if log.isEnabledFor(logging.DEBUG) else None
     # The bound port, not 0: URLs the emulator hands out (SNS SubscribeURL) must reach it.
     app = build_app(dataclasses.replace(settings, port=port))
+    gcpolicy.install(app)  # no collector pauses under load (emulator/gcpolicy.py)
     runner = web.AppRunner(app, access_log=access_log, shutdown_timeout=2.0)
     await runner.setup()
     try:
