@@ -314,8 +314,15 @@ def install(
             messages.close()
 
         app.on_cleanup.append(close_store)
-    app.middlewares.extend(
-        [guards.control_token, guards.readable_body, guards.sigv4, guards.faults, guards.persist]
-    )
+    # A guard whose setting is off is not installed at all: every middleware is a coroutine
+    # call on every request. (Faults are added at run time, so that guard is always there.)
+    middlewares = [
+        guards.control_token if settings.control_token is not None else None,
+        guards.readable_body,
+        guards.sigv4 if settings.auth == "verify" else None,
+        guards.faults,
+        guards.persist if guards.states is not None else None,
+    ]
+    app.middlewares.extend(m for m in middlewares if m is not None)
     add_fault_routes(app, rules)
     return rules
