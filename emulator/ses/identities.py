@@ -25,6 +25,7 @@ import secrets
 import string
 from collections.abc import Sequence
 from email.utils import parseaddr
+from functools import lru_cache
 from typing import Literal
 
 from emulator.config import Settings
@@ -230,6 +231,19 @@ def list_identities(state: AccountState, kind: IdentityKind | None = None) -> li
     return sorted(found, key=lambda i: i.created)
 
 
+def _parse_bare(address: str) -> str:
+    return parseaddr(address)[1] or address.strip()
+
+
+# Reducing ``Name <addr>`` with `parseaddr` costs more than the identity lookups that follow,
+# and a send checks the same few addresses (sender, Return-Path, recipients) call after call:
+# the pure string → bare-address step is cached, bounded, for strings no longer than an
+# address SES accepts (320 characters [D]) plus room for a display name. The lookups are not
+# cached, so identity changes apply to the very next send.
+_CACHED_ADDRESS_LENGTH = 512
+_bare = lru_cache(maxsize=8192)(_parse_bare)
+
+
 def is_verified(state: AccountState, address: str, *, settings: Settings) -> bool:
     """May ``address`` (bare, or ``Name <addr>``) be used as a verified identity?
 
@@ -239,7 +253,7 @@ def is_verified(state: AccountState, address: str, *, settings: Settings) -> boo
     """
     if settings.auto_verify:
         return True
-    bare = parseaddr(address)[1] or address.strip()
+    bare = _bare(address) if len(address) <= _CACHED_ADDRESS_LENGTH else _parse_bare(address)
 
     def verified(key: str) -> bool:
         identity = state.identities.get(key)

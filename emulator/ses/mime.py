@@ -14,14 +14,16 @@ delivered ``Message-ID`` is ``<MessageId@email.amazonses.com>`` in us-east-1 and
 from __future__ import annotations
 
 import base64
+import math
+import os
 import quopri
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import quoprimime
 from email.header import Header, decode_header, make_header
 from email.utils import encode_rfc2231, format_datetime, formataddr, getaddresses, parseaddr
+from functools import lru_cache
 from typing import Final, Literal
 
 __all__ = [
@@ -72,7 +74,20 @@ def message_id_header(message_id: str, region: str) -> str:
 
 def date_header(now: float) -> str:
     """An RFC 5322 ``Date`` for ``now`` (epoch seconds), in UTC."""
-    return format_datetime(datetime.fromtimestamp(now, UTC))
+    second = math.floor(now)
+    if now - second >= _LAST_MICROSECOND:
+        # datetime rounds to the microsecond, which can carry into the next second.
+        return format_datetime(datetime.fromtimestamp(now, UTC))
+    return _date_of_second(second)
+
+
+# A Date header has one-second resolution and every send writes one: format each second once.
+_LAST_MICROSECOND: Final = 0.999999
+
+
+@lru_cache(maxsize=64)
+def _date_of_second(second: int) -> str:
+    return format_datetime(datetime.fromtimestamp(second, UTC))
 
 
 def build_message(
@@ -158,7 +173,8 @@ def _addresses(values: Sequence[str]) -> str:
 
 
 def _boundary() -> str:
-    return f"=_{uuid.uuid4().hex}"
+    # 128 random bits, so no content can be written to contain it.
+    return f"=_{os.urandom(16).hex()}"
 
 
 def _multipart(subtype: str, parts: Sequence[bytes]) -> bytes:

@@ -361,3 +361,19 @@ def test_v2_create_with_unknown_configuration_set_is_not_found() -> None:
         )
     assert caught.value.message == "Configuration set <nope> does not exist."
     assert ctx.state.identities == {}
+
+
+def test_identity_changes_apply_to_an_address_checked_before() -> None:
+    state = _state()
+    sender = "Ann <ann@example.com>"
+    assert not identities.is_verified(state, sender, settings=INSTANT)
+    identities.verify(state, "ann@example.com", now=0.0, settings=INSTANT)
+    assert identities.is_verified(state, sender, settings=INSTANT)
+    identities.delete(state, "ann@example.com")
+    assert not identities.is_verified(state, sender, settings=INSTANT)
+
+
+def test_long_display_name_is_reduced_like_a_short_one() -> None:
+    state = _verified("a@example.com")
+    assert identities.is_verified(state, f'"{"n" * 600}" <a@example.com>', settings=INSTANT)
+    assert not identities.is_verified(state, f'"{"n" * 600}" <b@example.com>', settings=INSTANT)

@@ -365,3 +365,55 @@ def test_line_breaks_in_display_names_are_refused() -> None:
     assert policy.address_problem("Evil\r\nBcc: x@y.z <a@b.c>") == (
         "Local address contains control or whitespace"
     )
+
+
+# The character classes of address_problem, written as regexes, hold to the rules they stand
+# for (JavaMail's: printable ASCII without space; its specials; a domain's letters, digits,
+# dot and dash), for every character of Latin-1 and a sample beyond it.
+_CHARACTERS = [chr(i) for i in range(0x100)] + ["\u2003", "\u00a0", "\ud800", "\U0001f600"]
+
+
+@pytest.mark.parametrize("char", _CHARACTERS)
+def test_address_character_classes_match_their_rules(char: str) -> None:
+    assert bool(policy._CONTROL_OR_SPACE.search(char)) == (char <= " " or char >= "\x7f")
+    assert bool(policy._LOCAL_SPECIAL.search(char)) == (char in '()<>,;:\\"[]@')
+    legal_in_domain = char.isascii() and (char.isalnum() or char in ".-")
+    assert bool(policy._DOMAIN_ILLEGAL.search(char)) == (not legal_in_domain)
+
+
+def test_address_longer_than_the_cache_bound_is_still_judged() -> None:
+    long_address = " " * 600 + "a@b.com"  # surrounding space is not part of the address
+    assert policy.address_problem(long_address) is None
+    assert policy.address_problem("x" * 700 + "@example.com") == (
+        f"Address length is more than 320 characters long: '{'x' * 700}@example.com'."
+    )
+
+
+@given(st.text(alphabet='ab.@<>"()[],;:\\ \r\n\x7fé-', max_size=24))
+def test_cached_address_answers_equal_fresh_ones(text: str) -> None:
+    fresh = policy._address_problem(text)
+    assert policy.address_problem(text) == fresh
+    assert policy.address_problem(text) == fresh  # the second answer comes from the cache
+
+
+def test_bulk_tags_are_judged_per_entry_after_the_shared_defaults(backend: Backend) -> None:
+    backend.account().templates["T"] = Template(name="T", subject="s", text="t")
+    entries = tuple(
+        sending.BulkEntry(
+            destination=sending.Destination(to=(f"r{i}@ok.example",)),
+            tags=(("bad name", "v"),) if i == 2 else (("entry", str(i)),),
+        )
+        for i in range(3)
+    )
+    request = sending.SendRequest(
+        api="v2",
+        operation="SendBulkEmail",
+        kind="template",
+        source=SENDER,
+        template_name="T",
+        tags=(("campaign", "c1"),),
+        bulk=entries,
+    )
+    assert error_of(backend, request).message == (
+        "Invalid tag name <bad name>: only alphanumeric ASCII characters, '_',  '-' are allowed."
+    )

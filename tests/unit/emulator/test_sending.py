@@ -5,6 +5,9 @@ from __future__ import annotations
 import email
 import email.policy
 import re
+import uuid
+from datetime import UTC, datetime
+from email.utils import format_datetime
 
 import pytest
 
@@ -347,3 +350,22 @@ def test_request_values_cannot_inject_headers() -> None:
     )
     msg = email.message_from_bytes(raw, policy=email.policy.default)
     assert all("Bcc" not in part and "X-Evil" not in part for part in msg.walk())
+
+
+def test_message_ids_carry_distinct_version_4_uuids() -> None:
+    ids = [sending.new_message_id(T0) for _ in range(200)]
+    assert len(set(ids)) == len(ids)
+    for message_id in ids:
+        parsed = uuid.UUID(message_id[17:-7])
+        assert (parsed.version, parsed.variant) == (4, uuid.RFC_4122)
+        assert str(parsed) == message_id[17:-7]
+
+
+@pytest.mark.parametrize(
+    "now",
+    [T0, T0 + 0.5, T0 + 0.9999994, T0 + 0.9999995, T0 + 0.9999996, T0 - 0.25, 0.0, 86_399.99],
+)
+def test_date_header_is_the_rfc_5322_date_of_the_send_time(now: float) -> None:
+    expected = format_datetime(datetime.fromtimestamp(now, UTC))
+    assert mime.date_header(now) == expected
+    assert mime.date_header(now) == expected  # the second answer comes from the per-second cache
