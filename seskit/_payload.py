@@ -26,9 +26,16 @@ _BYTES_PER_CHAR_BOUND: Final = 6
 _OVERHEAD_BOUND: Final = 64 * 1024
 
 
+# Lists are built with plain loops here and in the builders: for the few items of a message
+# that costs less than a comprehension (which is a function call of its own in Python 3.11).
+
+
 def wire(addresses: tuple[Address, ...]) -> list[str]:
     """Addresses as SES takes them in Destination/ReplyToAddresses (display names encoded)."""
-    return [address.formatted for address in addresses]
+    result = []
+    for address in addresses:
+        result.append(address.formatted)
+    return result
 
 
 def destination(
@@ -37,34 +44,47 @@ def destination(
     """A Destination with only the lists that have addresses in them."""
     result: DestinationTypeDef = {}
     if to:
-        result["ToAddresses"] = [address.formatted for address in to]
+        result["ToAddresses"] = addresses = []
+        for address in to:
+            addresses.append(address.formatted)
     if cc:
-        result["CcAddresses"] = [address.formatted for address in cc]
+        result["CcAddresses"] = wire(cc)
     if bcc:
-        result["BccAddresses"] = [address.formatted for address in bcc]
+        result["BccAddresses"] = wire(bcc)
     return result
 
 
 def tags(values: tuple[Tag, ...]) -> list[MessageTagTypeDef]:
     """Tags as MessageTag dicts (the same shape in v1 and v2)."""
-    return [{"Name": tag.name, "Value": tag.value} for tag in values]
-
-
-def content(text: str) -> ContentTypeDef:
-    """A Content value; ``Charset`` only when the text is not plain ASCII (SES's default)."""
-    if text.isascii():
-        return {"Data": text}
-    return {"Data": text, "Charset": "UTF-8"}
-
-
-def body(text: str | None, html: str | None) -> BodyTypeDef:
-    """A simple send's Body: Text and/or Html, each a `content` (the same shape in v1 and v2)."""
-    result: BodyTypeDef = {}
-    if text is not None:
-        result["Text"] = content(text)
-    if html is not None:
-        result["Html"] = content(html)
+    result: list[MessageTagTypeDef] = []
+    for tag in values:
+        result.append({"Name": tag.name, "Value": tag.value})
     return result
+
+
+def simple_content(
+    email: Email, builder: str, *, limit: int, api: str
+) -> tuple[ContentTypeDef, BodyTypeDef]:
+    """Subject and Body of a simple send (the same shapes in v1 and v2), its size checked.
+
+    `content` and `body` written out: this runs on every simple send.
+    """
+    subject, text, html = email.subject, email.text, email.html
+    if subject is None or (text is None and html is None):
+        raise missing_content(email, builder)
+    result: BodyTypeDef = {}
+    chars = len(subject)
+    if text is not None:
+        result["Text"] = {"Data": text} if text.isascii() else {"Data": text, "Charset": "UTF-8"}
+        chars += len(text)
+    if html is not None:
+        result["Html"] = {"Data": html} if html.isascii() else {"Data": html, "Charset": "UTF-8"}
+        chars += len(html)
+    if email.attachments or _BYTES_PER_CHAR_BOUND * chars + _OVERHEAD_BOUND > limit:
+        check_simple_size(email, limit=limit, api=api)
+    if subject.isascii():
+        return {"Data": subject}, result
+    return {"Data": subject, "Charset": "UTF-8"}, result
 
 
 def configuration_set(email: Email, override: str | None) -> str | None:
@@ -75,17 +95,15 @@ def configuration_set(email: Email, override: str | None) -> str | None:
     return override
 
 
-def require_simple_content(email: Email, builder: str) -> tuple[str, str | None, str | None]:
-    """Subject and body of a simple send, or a ValidationError naming what is missing."""
+def missing_content(email: Email, builder: str) -> ValidationError:
+    """The error for a simple send without a subject, or without a text and html body."""
     if email.subject is None:
-        raise ValidationError(
+        return ValidationError(
             "subject", "missing-subject", f"{builder} needs a subject (or use a template)"
         )
-    if email.text is None and email.html is None:
-        raise ValidationError(
-            "text", "missing-body", f"{builder} needs a text and/or html body (or use a template)"
-        )
-    return email.subject, email.text, email.html
+    return ValidationError(
+        "text", "missing-body", f"{builder} needs a text and/or html body (or use a template)"
+    )
 
 
 def refuse_content_for_template(email: Email, builder: str) -> None:

@@ -24,12 +24,12 @@ from __future__ import annotations
 import mimetypes
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from email.header import decode_header, make_header
 from email.utils import formataddr
 from pathlib import Path
-from typing import Final, TypeAlias
+from typing import Any, Final, TypeAlias
 
 from seskit import rules
 from seskit.errors import (
@@ -151,8 +151,10 @@ AddressesInput: TypeAlias = AddressInput | Iterable[AddressInput]
 
 # Parsed addresses by their text. Addresses are immutable and parsing is deterministic, so a
 # repeated sender or recipient is checked once; the cache is bounded by starting over when full.
+# Only successful parses are stored: a wrong address is parsed (and reported) every time.
 _PARSED: dict[str, Address] = {}
 _PARSED_MAX: Final = 4096
+_PARSED_get = _PARSED.get
 
 
 def _parse(text: str, field: str) -> Address:
@@ -167,18 +169,32 @@ def _address(value: AddressInput, field: str) -> Address:
     if isinstance(value, Address):
         return value
     if isinstance(value, str):
-        return _PARSED.get(value) or _parse(value, field)
+        return _PARSED_get(value) or _parse(value, field)
     raise TypeError(f"{field}: expected an Address or str, got {type(value).__name__}")
 
 
 def _addresses(value: AddressesInput, field: str) -> tuple[Address, ...]:
-    if isinstance(value, (str, Address)):
+    if type(value) is list or type(value) is tuple:
+        # The usual input, texts seen before: one lookup each. A plain loop, because it costs
+        # less than a comprehension or map() for the few items a message has. A miss (new text,
+        # an Address, another type) falls through to the loop below, which parses or names it.
+        found = []
+        try:
+            for item in value:
+                address = _PARSED_get(item)
+                if address is None:
+                    break
+                found.append(address)
+            else:
+                return tuple(found)
+        except TypeError:  # an unhashable item
+            pass
+    elif isinstance(value, (str, Address)):
         return (_address(value, f"{field}[0]"),)
-    cached = _PARSED.get
     result: list[Address] = []
     for index, item in enumerate(value):
         if isinstance(item, str):
-            result.append(cached(item) or _parse(item, f"{field}[{index}]"))
+            result.append(_PARSED_get(item) or _parse(item, f"{field}[{index}]"))
         else:
             result.append(_address(item, f"{field}[{index}]"))
     return tuple(result)
@@ -212,12 +228,14 @@ TagsInput: TypeAlias = Mapping[str, str] | Iterable[Tag]
 
 
 # Tags by (name, value), for the same reason as _PARSED: campaigns reuse a handful of tags.
+# Keyed by the (name, value) pairs that dict.items() yields, so a lookup builds nothing.
 _TAGS: dict[tuple[str, str], Tag] = {}
 _TAGS_MAX: Final = 4096
+_TAGS_get = _TAGS.get
 
 
 def _tag(name: str, value: str) -> Tag:
-    tag = _TAGS.get((name, value))
+    tag = _TAGS_get((name, value))
     if tag is None:
         tag = Tag(name=name, value=value)
         if len(_TAGS) >= _TAGS_MAX:
@@ -227,7 +245,20 @@ def _tag(name: str, value: str) -> Tag:
 
 
 def _tags(value: TagsInput) -> tuple[Tag, ...]:
-    if isinstance(value, (dict, Mapping)):  # dict first: the ABC check is slow
+    if type(value) is dict:
+        # Tags seen before: one lookup each (see _addresses); a miss takes the general path.
+        found = []
+        try:
+            for item in value.items():
+                tag = _TAGS_get(item)
+                if tag is None:
+                    break
+                found.append(tag)
+            else:
+                return tuple(found)
+        except TypeError:  # an unhashable value; Tag() below says what is wrong with it
+            pass
+    if isinstance(value, Mapping):
         return tuple([_tag(name, tag_value) for name, tag_value in value.items()])
     tags = tuple(value)
     for index, tag in enumerate(tags):
@@ -346,8 +377,57 @@ def _attachments(value: Iterable[Attachment]) -> tuple[Attachment, ...]:
     return attachments
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, init=False)
-class Email:
+_EMAIL_FIELDS: Final = (
+    "sender",
+    "to",
+    "cc",
+    "bcc",
+    "reply_to",
+    "subject",
+    "text",
+    "html",
+    "headers",
+    "attachments",
+    "tags",
+    "configuration_set",
+    "return_path",
+)
+_EMPTY: Final[tuple[()]] = ()  # the defaults below: one identity test says "left unset"
+
+
+class _EmailSlots:
+    """The storage of an `Email`, writable only while `Email.__new__` fills and checks it.
+
+    A frozen dataclass sets every field with ``object.__setattr__``, about 90 ns each here:
+    13 fields cost twice the whole payload dict. `Email.__new__` fills an instance of this plain
+    slotted class with ordinary attribute stores (a few ns each), runs every check, and only then
+    makes it an `Email` (same slots, so the class can change), whose ``__setattr__`` refuses any
+    change. Nothing else ever sees one of these.
+    """
+
+    __slots__ = _EMAIL_FIELDS
+
+    # For the type checker, while Email.__new__ fills them; Email declares the same fields.
+    sender: Address
+    to: tuple[Address, ...]
+    cc: tuple[Address, ...]
+    bcc: tuple[Address, ...]
+    reply_to: tuple[Address, ...]
+    subject: str | None
+    text: str | None
+    html: str | None
+    headers: tuple[Header, ...]
+    attachments: tuple[Attachment, ...]
+    tags: tuple[Tag, ...]
+    configuration_set: str | None
+    return_path: Address | None
+
+
+_new_slots = object.__new__
+
+
+@dataclass(frozen=True, kw_only=True, init=False)
+class Email(_EmailSlots):
     """One message: sender, recipients, content, custom headers, attachments, tags.
 
     Everything but ``sender`` and one recipient is optional: templated sends take their subject
@@ -357,6 +437,8 @@ class Email:
     ``return_path`` is where SES forwards bounces and complaints (v1 ``ReturnPath``, v2
     ``FeedbackForwardingEmailAddress``, a ``Return-Path`` header in v1 raw mail).
     """
+
+    __slots__ = ()
 
     sender: Address
     to: tuple[Address, ...]
@@ -372,8 +454,8 @@ class Email:
     configuration_set: str | None
     return_path: Address | None
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         sender: AddressInput,
         to: AddressesInput = (),
@@ -388,58 +470,85 @@ class Email:
         tags: TagsInput = (),
         configuration_set: str | None = None,
         return_path: AddressInput | None = None,
-    ) -> None:
-        setattr_ = object.__setattr__
-        setattr_(self, "sender", _address(sender, "sender"))
-        setattr_(self, "to", _addresses(to, "to") if to or to == "" else ())
-        setattr_(self, "cc", _addresses(cc, "cc") if cc or cc == "" else ())
-        setattr_(self, "bcc", _addresses(bcc, "bcc") if bcc or bcc == "" else ())
-        setattr_(
-            self, "reply_to", _addresses(reply_to, "reply_to") if reply_to or reply_to == "" else ()
-        )
+    ) -> Email:
+        self = _new_slots(_EmailSlots)
+        # Checked in field order, so the first wrong field is the one reported. A field left at
+        # its default costs one identity test; an empty list or tuple means no recipients, but
+        # "" is an (invalid) address to parse.
+        found = _PARSED_get(sender) if type(sender) is str else None
+        self.sender = found or _address(sender, "sender")
+        count = 0
+        if to is _EMPTY:
+            self.to = _EMPTY
+        else:
+            self.to = addresses = _addresses(to, "to")
+            count = len(addresses)
+        if cc is _EMPTY:
+            self.cc = _EMPTY
+        else:
+            self.cc = addresses = _addresses(cc, "cc")
+            count += len(addresses)
+        if bcc is _EMPTY:
+            self.bcc = _EMPTY
+        else:
+            self.bcc = addresses = _addresses(bcc, "bcc")
+            count += len(addresses)
+        self.reply_to = _EMPTY if reply_to is _EMPTY else _addresses(reply_to, "reply_to")
         if subject is not None and ("\n" in subject or "\r" in subject):
             rules.check_no_line_break(subject, field="subject", rule="subject-syntax")
-        setattr_(self, "subject", subject)
-        setattr_(self, "text", text)
-        setattr_(self, "html", html)
-        setattr_(self, "headers", _headers(headers) if headers else ())
-        setattr_(self, "attachments", _attachments(attachments) if attachments else ())
-        setattr_(self, "tags", _tags(tags) if tags else ())
+        self.subject = subject
+        self.text = text
+        self.html = html
+        self.headers = _EMPTY if headers is _EMPTY else _headers(headers)
+        self.attachments = _EMPTY if attachments is _EMPTY else _attachments(attachments)
+        self.tags = _EMPTY if tags is _EMPTY else _tags(tags)
         if configuration_set is not None:
             rules.check_configuration_set_name(configuration_set)
-        setattr_(self, "configuration_set", configuration_set)
-        setattr_(
-            self,
-            "return_path",
-            None if return_path is None else _address(return_path, "return_path"),
-        )
-        self.__post_init__()
+        self.configuration_set = configuration_set
+        self.return_path = None if return_path is None else _address(return_path, "return_path")
+        if not 0 < count <= rules.MAX_RECIPIENTS or self.attachments:
+            _check_email(self, count)
+        if cls is Email:
+            self.__class__ = Email  # the same slots: see _EmailSlots
+            return self  # type: ignore[return-value]  # now an Email
+        # A subclass may add slots or a __dict__, so its layout differs: copy the checked fields.
+        email = _new_slots(cls)
+        for name in _EMAIL_FIELDS:
+            object.__setattr__(email, name, getattr(self, name))
+        return email
 
-    def __post_init__(self) -> None:
-        count = len(self.to) + len(self.cc) + len(self.bcc)
-        if 0 < count <= rules.MAX_RECIPIENTS and not self.attachments:
-            return  # the common case, checked in one comparison
-        if count > rules.MAX_RECIPIENTS:
-            # Name the first recipient past the limit, wherever it falls.
-            position = rules.MAX_RECIPIENTS
-            for name in ("to", "cc", "bcc"):
-                values: tuple[Address, ...] = getattr(self, name)
-                if position < len(values):
-                    rules.check_recipient_count(count, field=f"{name}[{position}]")
-                position -= len(values)
-        rules.check_recipient_count(count, field="to")
-        for index, attachment in enumerate(self.attachments):
-            if attachment.inline and self.html is None:
-                raise AttachmentError(
-                    f"attachments[{index}].inline",
-                    "attachment-inline",
-                    "inline attachments are referenced from the HTML body; this email has none",
-                )
+    def __reduce__(self) -> tuple[Callable[..., Email], tuple[type[Email], dict[str, object]]]:
+        # Email.__new__ takes keywords, so pickle and copy rebuild through it (and check again).
+        return _remake_email, (type(self), {name: getattr(self, name) for name in _EMAIL_FIELDS})
 
     @property
     def recipients(self) -> tuple[Address, ...]:
         """To, Cc and Bcc together, in that order (the SMTP envelope)."""
         return self.to + self.cc + self.bcc
+
+
+def _check_email(email: _EmailSlots, count: int) -> None:
+    """The checks of an Email beyond the common case (1-50 recipients, no attachments)."""
+    if count > rules.MAX_RECIPIENTS:
+        # Name the first recipient past the limit, wherever it falls.
+        position = rules.MAX_RECIPIENTS
+        for name in ("to", "cc", "bcc"):
+            values: tuple[Address, ...] = getattr(email, name)
+            if position < len(values):
+                rules.check_recipient_count(count, field=f"{name}[{position}]")
+            position -= len(values)
+    rules.check_recipient_count(count, field="to")
+    for index, attachment in enumerate(email.attachments):
+        if attachment.inline and email.html is None:
+            raise AttachmentError(
+                f"attachments[{index}].inline",
+                "attachment-inline",
+                "inline attachments are referenced from the HTML body; this email has none",
+            )
+
+
+def _remake_email(cls: type[Email], fields: dict[str, Any]) -> Email:
+    return cls(**fields)
 
 
 TemplateDataInput: TypeAlias = str | Mapping[str, object]

@@ -71,9 +71,11 @@ def _add_envelope(
         payload["ReturnPath"] = email.return_path.email
     if email.tags:
         payload["Tags"] = _payload.tags(email.tags)
-    chosen_set = _payload.configuration_set(email, configuration_set)
-    if chosen_set is not None:
-        payload["ConfigurationSetName"] = chosen_set
+    if configuration_set is not None:
+        rules.check_configuration_set_name(configuration_set)
+        payload["ConfigurationSetName"] = configuration_set
+    elif email.configuration_set is not None:
+        payload["ConfigurationSetName"] = email.configuration_set
 
 
 def send_email(email: Email, *, configuration_set: str | None = None) -> SendEmailRequestTypeDef:
@@ -83,15 +85,17 @@ def send_email(email: Email, *, configuration_set: str | None = None) -> SendEma
     pointing to `send_raw_email` or `seskit.v2.send_email`. The assembled MIME message must fit
     in 10,485,760 bytes (`SizeError`).
     """
-    _refuse_mime_features(email, "v1.send_email", "v1.send_raw_email or v2.send_email")
-    subject, text, html = _payload.require_simple_content(email, "v1.send_email")
+    if email.attachments or email.headers:
+        _refuse_mime_features(email, "v1.send_email", "v1.send_raw_email or v2.send_email")
+    subject, body = _payload.simple_content(
+        email, "v1.send_email", limit=rules.MAX_MESSAGE_BYTES_V1, api="v1.send_email"
+    )
     payload: SendEmailRequestTypeDef = {
         "Source": email.sender.formatted,
         "Destination": _payload.destination(email.to, email.cc, email.bcc),
-        "Message": {"Subject": _payload.content(subject), "Body": _payload.body(text, html)},
+        "Message": {"Subject": subject, "Body": body},
     }
     _add_envelope(payload, email, configuration_set)
-    _payload.check_simple_size(email, limit=rules.MAX_MESSAGE_BYTES_V1, api="v1.send_email")
     return payload
 
 

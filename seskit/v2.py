@@ -104,11 +104,10 @@ def _template(
 
 
 def _simple(email: Email) -> MessageTypeDef:
-    subject, text, html = _payload.require_simple_content(email, "v2.send_email")
-    message: MessageTypeDef = {
-        "Subject": _payload.content(subject),
-        "Body": _payload.body(text, html),
-    }
+    subject, body = _payload.simple_content(
+        email, "v2.send_email", limit=rules.MAX_MESSAGE_BYTES_V2, api="v2.send_email"
+    )
+    message: MessageTypeDef = {"Subject": subject, "Body": body}
     if email.headers:
         message["Headers"] = _headers(email.headers)
     if email.attachments:
@@ -143,7 +142,9 @@ def send_email(
             "a raw message cannot also use a template; choose raw=True or template=",
         )
     content: EmailContentTypeDef
-    if template is not None:
+    if template is None and template_data is None and not raw:
+        content = {"Simple": _simple(email)}  # the common case first
+    elif template is not None:
         chosen = Template.stored(template) if isinstance(template, str) else template
         _payload.refuse_content_for_template(email, "v2.send_email(template=...)")
         content = {
@@ -157,15 +158,12 @@ def send_email(
             "unsupported-feature",
             "template_data needs template=; without a template there is nothing to fill in",
         )
-    elif raw:
+    else:
         plan = mime.plan(email)
         rules.check_message_size(
             plan.size, limit=rules.MAX_MESSAGE_BYTES_V2, api="v2.send_email(raw=True)"
         )
         content = {"Raw": {"Data": plan.to_bytes()}}
-    else:
-        content = {"Simple": _simple(email)}
-        _payload.check_simple_size(email, limit=rules.MAX_MESSAGE_BYTES_V2, api="v2.send_email")
 
     payload: SendEmailRequestTypeDef = {
         "FromEmailAddress": email.sender.formatted,
@@ -178,9 +176,11 @@ def send_email(
         payload["FeedbackForwardingEmailAddress"] = email.return_path.email
     if email.tags:
         payload["EmailTags"] = _payload.tags(email.tags)
-    chosen_set = _payload.configuration_set(email, configuration_set)
-    if chosen_set is not None:
-        payload["ConfigurationSetName"] = chosen_set
+    if configuration_set is not None:
+        rules.check_configuration_set_name(configuration_set)
+        payload["ConfigurationSetName"] = configuration_set
+    elif email.configuration_set is not None:
+        payload["ConfigurationSetName"] = email.configuration_set
     return payload
 
 
