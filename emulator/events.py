@@ -34,6 +34,12 @@ to Amazon SNS" and "Amazon SNS notification contents for Amazon SES") [D]:
 `routes` says where an event goes (`Route`: a topic ARN and the JSON text SNS carries);
 `EventLog` keeps every generated event and what became of its deliveries, for
 ``GET /_emulator/events`` and `MessageRecord.events`.
+
+When no route could take a message's events (`routable` is false), nothing is generated on the
+send path: the record is marked (`emulator.store.DeferredEvents`) and logged as it is, and its
+events are generated when read (`record_events`, `EventLog.select`). Generation is a pure
+function of the record — a generated event's id and feedback id derive from the message id and
+the event's position (`event_id`) — so every read gives the same events.
 """
 
 from __future__ import annotations
@@ -54,7 +60,7 @@ from typing import Any, Final, Literal
 
 from emulator.ses import identities, simulator
 from emulator.ses.state import AccountState, Identity
-from emulator.store import MessageRecord
+from emulator.store import DeferredEvents, MessageRecord
 
 __all__ = [
     "DELAY_TYPES",
@@ -70,12 +76,17 @@ __all__ = [
     "LoggedEvent",
     "Route",
     "SesEvent",
+    "deferred_marker",
+    "event_id",
     "event_payload",
     "generate",
+    "generated_events",
     "iso_timestamp",
     "mail_object",
     "notification_payload",
     "on_request",
+    "record_events",
+    "routable",
     "routes",
     "sending_identity",
 ]
@@ -195,9 +206,21 @@ def iso_timestamp(epoch: float) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def _feedback_id(now: float) -> str:
-    # Shaped like a MessageId, as SES's feedback ids are [O].
-    return f"0100{int(now * 1000) & 0xFFFFFFFFFFFF:012x}-{uuid.uuid4()}-000000"
+# Names the ids derived from a message id (uuid5), so they are stable across reads.
+_ID_NAMESPACE: Final = uuid.UUID("7a0b5f4e-3c1d-4e8a-9b2f-6d5c4b3a2918")
+
+
+def event_id(message_id: str, index: int) -> str:
+    """The id of the ``index``-th event `generate` makes for message ``message_id``: a UUID
+    derived from both, so a deferred event has the same id on every read."""
+    return str(uuid.uuid5(_ID_NAMESPACE, f"{message_id}#{index}"))
+
+
+def _feedback_id(now: float, key: str | None = None) -> str:
+    # Shaped like a MessageId, as SES's feedback ids are [O]; derived from ``key`` (a generated
+    # event's message and position) when given, so regenerating the event gives the same id.
+    unique = uuid.uuid4() if key is None else uuid.uuid5(_ID_NAMESPACE, f"{key}/feedback")
+    return f"0100{int(now * 1000) & 0xFFFFFFFFFFFF:012x}-{unique}-000000"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -248,7 +271,11 @@ def _is_virus(raw: bytes) -> bool:
 
 
 def _bounce(
-    recipients: Sequence[str], subtype: str, diagnostic: tuple[str, str], at: float
+    recipients: Sequence[str],
+    subtype: str,
+    diagnostic: tuple[str, str],
+    at: float,
+    feedback_key: str | None = None,
 ) -> SesEvent:
     status, code = diagnostic
     detail: dict[str, Any] = {
@@ -259,7 +286,7 @@ def _bounce(
             for r in recipients
         ],
         "timestamp": iso_timestamp(at),
-        "feedbackId": _feedback_id(at),
+        "feedbackId": _feedback_id(at, feedback_key),
     }
     if subtype == "General":
         detail["reportingMTA"] = f"dns; {_REPORTING_MTA}"
@@ -287,7 +314,7 @@ def _delivery(recipients: Sequence[str], sent: float) -> SesEvent:
     )
 
 
-def _complaint(recipients: Sequence[str], sent: float) -> SesEvent:
+def _complaint(recipients: Sequence[str], sent: float, feedback_key: str | None = None) -> SesEvent:
     at = sent + 2 * _PROCESSING_MILLIS / 1000
     return SesEvent(
         type="Complaint",
@@ -296,7 +323,7 @@ def _complaint(recipients: Sequence[str], sent: float) -> SesEvent:
         detail={
             "complainedRecipients": [{"emailAddress": r} for r in recipients],
             "timestamp": iso_timestamp(at),
-            "feedbackId": _feedback_id(at),
+            "feedbackId": _feedback_id(at, feedback_key),
             "complaintSubType": None,
             "userAgent": _SIMULATOR_USER_AGENT,
             "complaintFeedbackType": "abuse",
@@ -309,7 +336,8 @@ def generate(record: MessageRecord, *, ooto_transient_bounce: bool = False) -> l
     """The events SES generates for an accepted message, in the order it publishes them.
 
     ``ooto_transient_bounce`` (``--ooto-transient-bounce``) adds the Transient/General Bounce
-    that SES once sent for ``ooto@simulator``'s auto-reply.
+    that SES once sent for ``ooto@simulator``'s auto-reply. A pure function of its arguments:
+    feedback ids derive from the message id and the event's position.
     """
     sent = record.timestamp
     everyone = tuple(record.recipients)
@@ -340,19 +368,23 @@ def generate(record: MessageRecord, *, ooto_transient_bounce: bool = False) -> l
         events.append(_delivery(delivered, sent))
     bounced = [r for r, o in outcome.items() if o == "bounce"]
     if bounced:
-        events.append(_bounce(bounced, "General", _GENERAL_BOUNCE, sent))
+        events.append(
+            _bounce(bounced, "General", _GENERAL_BOUNCE, sent, f"{record.id}#{len(events)}")
+        )
     suppressed = [r for r, o in outcome.items() if o == "suppressed"]
     on_global = [r for r in suppressed if simulator.is_simulator(r)]
     on_account = [r for r in suppressed if not simulator.is_simulator(r)]
     if on_global:
-        events.append(_bounce(on_global, "Suppressed", _SUPPRESSED_BOUNCE, sent))
+        key = f"{record.id}#{len(events)}"
+        events.append(_bounce(on_global, "Suppressed", _SUPPRESSED_BOUNCE, sent, key))
     if on_account:
+        key = f"{record.id}#{len(events)}"
         events.append(
-            _bounce(on_account, "OnAccountSuppressionList", _ACCOUNT_SUPPRESSED_BOUNCE, sent)
+            _bounce(on_account, "OnAccountSuppressionList", _ACCOUNT_SUPPRESSED_BOUNCE, sent, key)
         )
     complained = [r for r, o in outcome.items() if o == "complaint"]
     if complained:
-        events.append(_complaint(complained, sent))
+        events.append(_complaint(complained, sent, f"{record.id}#{len(events)}"))
     out_of_office = [r for r, o in outcome.items() if o == "ooto"]
     if out_of_office and ooto_transient_bounce:
         at = sent + 2 * _PROCESSING_MILLIS / 1000
@@ -362,7 +394,7 @@ def generate(record: MessageRecord, *, ooto_transient_bounce: bool = False) -> l
             "bounceSubType": "General",
             "bouncedRecipients": [{"emailAddress": r} for r in out_of_office],
             "timestamp": iso_timestamp(at),
-            "feedbackId": _feedback_id(at),
+            "feedbackId": _feedback_id(at, f"{record.id}#{len(events)}"),
         }
         events.append(
             SesEvent(type="Bounce", timestamp=at, recipients=tuple(out_of_office), detail=detail)
@@ -580,6 +612,26 @@ class Route:
     identity: str | None = None
 
 
+def routable(record: MessageRecord, state: AccountState | None) -> bool:
+    """Whether `routes` could find a route for any event of ``record``: its configuration set
+    has an enabled SNS event destination, or its sending identity has a notification topic.
+
+    When it has neither, the message's events go nowhere but the log, so the publisher defers
+    generating them until they are read (`record_events`).
+    """
+    if state is None:
+        return False
+    if record.configuration_set:
+        configuration_set = state.configuration_sets.get(record.configuration_set)
+        if configuration_set is not None and any(
+            destination.get("Enabled") and isinstance(destination.get("SnsDestination"), dict)
+            for destination in configuration_set.event_destinations.values()
+        ):
+            return True
+    identity = sending_identity(state, record.envelope_from)
+    return identity is not None and any(identity.notification_topics.values())
+
+
 def routes(event: SesEvent, record: MessageRecord, state: AccountState | None) -> list[Route]:
     """Where SES publishes ``event``: each enabled SNS event destination of the message's
     configuration set whose MatchingEventTypes has the type, then the sending identity's
@@ -663,27 +715,121 @@ class LoggedEvent:
         }
 
 
+_DEFERRED_MARKERS: Final = {
+    flag: DeferredEvents(ooto_transient_bounce=flag) for flag in (False, True)
+}
+
+
+def deferred_marker(*, ooto_transient_bounce: bool) -> DeferredEvents:
+    """The (shared) `DeferredEvents` to set on a record whose events are generated on read."""
+    return _DEFERRED_MARKERS[ooto_transient_bounce]
+
+
+def generated_events(record: MessageRecord, *, ooto_transient_bounce: bool) -> list[LoggedEvent]:
+    """`generate`'s events for ``record`` as logged entries, with ids from `event_id` and
+    nothing published (what a message no route could take shows)."""
+    return [
+        LoggedEvent(
+            id=event_id(record.id, index),
+            message_id=record.id,
+            account=record.account,
+            region=record.region,
+            event=event,
+        )
+        for index, event in enumerate(generate(record, ooto_transient_bounce=ooto_transient_bounce))
+    ]
+
+
+def record_events(record: MessageRecord) -> list[dict[str, Any]]:
+    """Every event of ``record``, oldest first, as the control API shows them: its deferred
+    generated events, when it has some (`emulator.store.DeferredEvents`), then
+    `MessageRecord.events`. A new list; the stored entries themselves are not copied."""
+    deferred = record.deferred_events
+    if deferred is None:
+        return list(record.events)
+    generated = generated_events(record, ooto_transient_bounce=deferred.ooto_transient_bounce)
+    return [*(logged.to_json() for logged in generated), *record.events]
+
+
+@dataclass(slots=True)
+class _Deferred:
+    """A log entry standing for a record's deferred events (at least one: Send)."""
+
+    record: MessageRecord
+    ooto_transient_bounce: bool
+    count: int | None = None  # how many are generated, once known
+    dropped: int = 0  # the oldest ones that fell out of the log (`EventLog.clear`)
+
+    def expand(self) -> list[LoggedEvent]:
+        found = generated_events(self.record, ooto_transient_bounce=self.ooto_transient_bounce)
+        self.count = len(found)
+        return found[self.dropped :]
+
+    def size(self) -> int:
+        return (len(self.expand()) if self.count is None else self.count) - self.dropped
+
+
 class EventLog:
-    """Every generated event, oldest first, bounded to `MAX_LOGGED_EVENTS` (thread-safe)."""
+    """Every generated event, oldest first, bounded to the newest `MAX_LOGGED_EVENTS`
+    (thread-safe).
+
+    An entry is one logged event or one record's deferred events (`add_deferred`), generated
+    when the log is read. Each entry holds at least one event, so keeping the newest ``limit``
+    entries keeps at least the newest ``limit`` events; reads trim to exactly those.
+    """
 
     def __init__(self, limit: int = MAX_LOGGED_EVENTS) -> None:
         if limit <= 0:
             raise ValueError(f"limit: must be positive (got {limit})")
-        self._events: deque[LoggedEvent] = deque(maxlen=limit)
+        self._limit = limit
+        self._entries: deque[LoggedEvent | _Deferred] = deque(maxlen=limit)
         self._lock = threading.Lock()
 
-    def add(self, record: MessageRecord, event: SesEvent) -> LoggedEvent:
-        """Log ``event`` of ``record``; the caller fills in ``published``."""
+    def add(self, record: MessageRecord, event: SesEvent, *, id: str | None = None) -> LoggedEvent:
+        """Log ``event`` of ``record`` (under ``id``, else a random UUID); the caller fills in
+        ``published``."""
         logged = LoggedEvent(
-            id=str(uuid.uuid4()),
+            id=str(uuid.uuid4()) if id is None else id,
             message_id=record.id,
             account=record.account,
             region=record.region,
             event=event,
         )
         with self._lock:
-            self._events.append(logged)
+            self._entries.append(logged)
         return logged
+
+    def add_deferred(self, record: MessageRecord) -> None:
+        """Log ``record``'s generated events without generating them: they are generated
+        (`generated_events`) each time the log is read. ``record.deferred_events`` must be set.
+        """
+        deferred = record.deferred_events
+        if deferred is None:
+            raise ValueError(f"record {record.id}: deferred_events is not set")
+        entry = _Deferred(record, deferred.ooto_transient_bounce)
+        with self._lock:
+            self._entries.append(entry)
+
+    def _window(self) -> list[tuple[LoggedEvent | _Deferred, int]]:
+        with self._lock:
+            entries = list(self._entries)
+        return self._window_of(entries)
+
+    def _window_of(
+        self, entries: Sequence[LoggedEvent | _Deferred]
+    ) -> list[tuple[LoggedEvent | _Deferred, int]]:
+        """The entries holding the newest ``limit`` events, oldest first, each with how many
+        of its events are in the window (its newest ones)."""
+        window: list[tuple[LoggedEvent | _Deferred, int]] = []
+        room = self._limit
+        for entry in reversed(entries):
+            if room <= 0:
+                break
+            count = 1 if isinstance(entry, LoggedEvent) else entry.size()
+            window.append((entry, min(count, room)))
+            room -= count
+        window.reverse()
+        return window
 
     def select(
         self,
@@ -694,30 +840,50 @@ class EventLog:
         region: str | None = None,
     ) -> list[LoggedEvent]:
         """Logged events matching every filter given, oldest first."""
-        with self._lock:
-            events = list(self._events)
-        return [
-            e
-            for e in events
-            if (message_id is None or e.message_id == message_id)
-            and (event_type is None or e.event.type == event_type)
-            and (account is None or e.account == account)
-            and (region is None or e.region == region)
-        ]
+        found: list[LoggedEvent] = []
+        for entry, kept in self._window():
+            if not (
+                (message_id is None or _message_id(entry) == message_id)
+                and (account is None or _account(entry) == account)
+                and (region is None or _region(entry) == region)
+            ):
+                continue
+            expanded = entry.expand() if isinstance(entry, _Deferred) else [entry]
+            for logged in expanded[len(expanded) - kept :]:
+                if event_type is None or logged.event.type == event_type:
+                    found.append(logged)
+        return found
 
     def clear(self, *, account: str | None = None, region: str | None = None) -> None:
         """Forget the events of one account and/or region, or all of them."""
         with self._lock:
-            kept = [
-                e
-                for e in self._events
-                if not (
-                    (account is None or e.account == account)
-                    and (region is None or e.region == region)
-                )
-            ]
-            self._events.clear()
-            self._events.extend(kept)
+            if account is None and region is None:
+                self._entries.clear()
+                return
+            # Events already pushed out by newer ones stay out: only the window is kept.
+            kept: list[LoggedEvent | _Deferred] = []
+            for entry, in_window in self._window_of(list(self._entries)):
+                if (account is None or _account(entry) == account) and (
+                    region is None or _region(entry) == region
+                ):
+                    continue
+                if isinstance(entry, _Deferred):
+                    entry.dropped += entry.size() - in_window
+                kept.append(entry)
+            self._entries.clear()
+            self._entries.extend(kept)
 
     def __len__(self) -> int:
-        return len(self._events)
+        return sum(kept for _, kept in self._window())
+
+
+def _message_id(entry: LoggedEvent | _Deferred) -> str:
+    return entry.record.id if isinstance(entry, _Deferred) else entry.message_id
+
+
+def _account(entry: LoggedEvent | _Deferred) -> str:
+    return entry.record.account if isinstance(entry, _Deferred) else entry.account
+
+
+def _region(entry: LoggedEvent | _Deferred) -> str:
+    return entry.record.region if isinstance(entry, _Deferred) else entry.region

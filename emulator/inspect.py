@@ -38,6 +38,7 @@ from aiohttp import web
 from multidict import MultiMapping
 
 from emulator.config import Settings
+from emulator.events import record_events
 from emulator.faults import FAULT_RULES
 from emulator.ses import account as account_ops
 from emulator.ses import identities as identity_ops
@@ -272,7 +273,7 @@ def message_json(record: MessageRecord, *, include_raw: bool = False) -> dict[st
         "outcomes": dict(record.outcomes),
         "status": record.status,
         "rendering_error": record.rendering_error,
-        "events": [dict(event) for event in record.events],
+        "events": [dict(event) for event in record_events(record)],
     }
     if include_raw:
         out["raw"], out["raw_encoding"] = _raw_inline(record.raw)

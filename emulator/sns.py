@@ -54,7 +54,7 @@ from emulator import events
 from emulator.events import EventLog, LoggedEvent, Route, SesEvent
 from emulator.inspect import ControlError
 from emulator.ses.state import Backend
-from emulator.store import MessageRecord
+from emulator.store import InMemoryStore, MessageRecord
 
 __all__ = [
     "PUBLISHER",
@@ -350,16 +350,35 @@ class EventPublisher:
     # ---- events
 
     def on_record(self, record: MessageRecord) -> None:
-        """`Backend` record listener: generate and publish the message's events."""
+        """`Backend` record listener: generate and publish the message's events.
+
+        When no route could take them (`events.routable`) and the store keeps this very record
+        object, the events are only deferred: the record is marked and logged as it is, and
+        they are generated when read (`events.record_events`, `EventLog.select`), identical on
+        every read. A store that copies records out (SQLite) gets them generated now, so the
+        log never holds its records' MIME content.
+        """
         ooto_bounce = self.backend.settings.ooto_transient_bounce
-        for event in events.generate(record, ooto_transient_bounce=ooto_bounce):
-            self.publish(record, event, save=False)
+        state = self.backend.account(record.account, record.region)
+        if isinstance(self.backend.store, InMemoryStore) and not events.routable(record, state):
+            record.deferred_events = events.deferred_marker(ooto_transient_bounce=ooto_bounce)
+            self.log.add_deferred(record)
+            return
+        for index, event in enumerate(events.generate(record, ooto_transient_bounce=ooto_bounce)):
+            self.publish(record, event, save=False, event_id=events.event_id(record.id, index))
         self.backend.store.update(record)  # once for all: a SQLite store rewrites the row
 
-    def publish(self, record: MessageRecord, event: SesEvent, *, save: bool = True) -> LoggedEvent:
-        """Log ``event``, route it, schedule its deliveries and note it on the record
-        (``save``: and store the record)."""
-        logged = self.log.add(record, event)
+    def publish(
+        self,
+        record: MessageRecord,
+        event: SesEvent,
+        *,
+        save: bool = True,
+        event_id: str | None = None,
+    ) -> LoggedEvent:
+        """Log ``event`` (under ``event_id``, else a random UUID), route it, schedule its
+        deliveries and note it on the record (``save``: and store the record)."""
+        logged = self.log.add(record, event, id=event_id)
         state = self.backend.account(record.account, record.region)
         for route in events.routes(event, record, state):
             logged.published.append(self._publish_route(logged, route))

@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from emulator.store import MessageRecord
+from emulator.store import DeferredEvents, MessageRecord
 
 __all__ = ["MESSAGES_TABLE", "SqliteMessageStore", "StoreError", "connect"]
 
@@ -92,6 +92,9 @@ def connect(path: str | Path) -> sqlite3.Connection:
 
 def _encode_fields(record: MessageRecord) -> str:
     data = {name: getattr(record, name) for name in _RECORD_FIELDS if name not in _COLUMNS}
+    deferred = record.deferred_events
+    # Kept as an object, so the generated events come back on read (emulator.events).
+    data["deferred_events"] = None if deferred is None else dataclasses.asdict(deferred)
     # default=str: an event payload holding a non-JSON value (a datetime) is kept as text
     # rather than failing an acknowledged send.
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=str)
@@ -106,6 +109,12 @@ def _decode(row: tuple[Any, ...]) -> MessageRecord:
             continue  # a field an older or newer emulator wrote: keep what we understand
         if name in _TUPLE_LIST_FIELDS and isinstance(value, list):
             kwargs[name] = [tuple(item) if isinstance(item, list) else item for item in value]
+        elif name == "deferred_events":
+            kwargs[name] = (
+                DeferredEvents(ooto_transient_bounce=bool(value.get("ooto_transient_bounce")))
+                if isinstance(value, dict)
+                else None
+            )
         else:
             kwargs[name] = value
     return MessageRecord(

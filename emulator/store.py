@@ -21,6 +21,7 @@ from typing import Any, Literal, Protocol
 
 __all__ = [
     "AttachmentInfo",
+    "DeferredEvents",
     "InMemoryStore",
     "MessageParts",
     "MessageRecord",
@@ -29,6 +30,19 @@ __all__ = [
 ]
 
 SendKind = Literal["simple", "raw", "template"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeferredEvents:
+    """Marks a record whose generated events (Send, Delivery, Bounce…) are not stored.
+
+    When no route could take a message's events, they are not built on the send path: they are
+    a pure function of the record and ``ooto_transient_bounce`` (the setting when it was sent),
+    so `emulator.events.record_events` produces them on read, with the same ids, timestamps and
+    contents every time, ahead of the entries in `MessageRecord.events`.
+    """
+
+    ooto_transient_bounce: bool = False
 
 
 @dataclass(slots=True, kw_only=True)
@@ -63,7 +77,11 @@ class MessageRecord:
     # "accepted", or "rendering_failure" (accepted with 200, then dropped, as SES does).
     status: str = "accepted"
     rendering_error: str | None = None
+    # Events noted on the record: published events, relay outcomes, events made on request.
+    # With ``deferred_events`` set, the generated events are not in this list; read the whole
+    # sequence with `emulator.events.record_events`.
     events: list[dict[str, Any]] = field(default_factory=list)
+    deferred_events: DeferredEvents | None = None
 
 
 @dataclass(frozen=True, slots=True)

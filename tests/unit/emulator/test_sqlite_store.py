@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from emulator import events
 from emulator.sqlite_store import SqliteMessageStore, StoreError
-from emulator.store import InMemoryStore, MessageRecord, MessageStore
+from emulator.store import DeferredEvents, InMemoryStore, MessageRecord, MessageStore
 
 
 def _record(n: int, *, account: str = "111111111111", region: str = "us-east-1") -> MessageRecord:
@@ -194,3 +195,18 @@ def test_a_foreign_messages_table_is_refused(tmp_path: Path) -> None:
         SqliteMessageStore(path)
     check = sqlite3.connect(path)
     assert check.execute("SELECT * FROM messages").fetchall() == [("x", "y")]
+
+
+def test_a_record_with_deferred_events_reads_back_with_them(store: SqliteMessageStore) -> None:
+    record = _record(3)
+    record.events = []
+    record.deferred_events = events.deferred_marker(ooto_transient_bounce=True)
+    store.add(record)
+
+    again = store.get(record.id)
+
+    assert again == record
+    assert again is not None
+    assert again.deferred_events == DeferredEvents(ooto_transient_bounce=True)
+    assert [e["type"] for e in events.record_events(again)] == ["Send", "Delivery"]
+    assert events.record_events(again) == events.record_events(record)
