@@ -51,7 +51,7 @@ import re
 import threading
 import uuid
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -332,12 +332,62 @@ def _complaint(recipients: Sequence[str], sent: float, feedback_key: str | None 
     )
 
 
-def generate(record: MessageRecord, *, ooto_transient_bounce: bool = False) -> list[SesEvent]:
+@dataclass(frozen=True, slots=True)
+class _Outcomes:
+    """A record's recipients grouped by what becomes of them, each group in recipient order."""
+
+    delivered: list[str]  # a Delivery: delivered, ooto and complaint
+    bounced: list[str]
+    on_global: list[str]  # suppressed by SES's global list (the simulator's address)
+    on_account: list[str]  # suppressed by the account's suppression list
+    complained: list[str]
+    out_of_office: list[str]
+
+    @classmethod
+    def of(cls, record: MessageRecord) -> _Outcomes:
+        outcome = {r: record.outcomes.get(r, "delivered") for r in record.recipients}
+        suppressed = [r for r, o in outcome.items() if o == "suppressed"]
+        return cls(
+            delivered=[r for r, o in outcome.items() if o in ("delivered", "ooto", "complaint")],
+            bounced=[r for r, o in outcome.items() if o == "bounce"],
+            on_global=[r for r in suppressed if simulator.is_simulator(r)],
+            on_account=[r for r in suppressed if not simulator.is_simulator(r)],
+            complained=[r for r, o in outcome.items() if o == "complaint"],
+            out_of_office=[r for r, o in outcome.items() if o == "ooto"],
+        )
+
+
+def _count(record: MessageRecord, *, ooto_transient_bounce: bool, virus: Callable[[], bool]) -> int:
+    """How many events `generate` makes for ``record``; ``virus`` (the costly EICAR check) is
+    asked only when its answer changes the count."""
+    if record.status == "rendering_failure":
+        return 2  # Send, Rendering Failure
+    groups = _Outcomes.of(record)
+    count = 1 + sum(
+        1
+        for group in (
+            groups.delivered,
+            groups.bounced,
+            groups.on_global,
+            groups.on_account,
+            groups.complained,
+        )
+        if group
+    )
+    if groups.out_of_office and ooto_transient_bounce:
+        count += 1
+    return 2 if count == 2 or virus() else count  # a virus: Send, Reject
+
+
+def generate(
+    record: MessageRecord, *, ooto_transient_bounce: bool = False, virus: bool | None = None
+) -> list[SesEvent]:
     """The events SES generates for an accepted message, in the order it publishes them.
 
     ``ooto_transient_bounce`` (``--ooto-transient-bounce``) adds the Transient/General Bounce
-    that SES once sent for ``ooto@simulator``'s auto-reply. A pure function of its arguments:
-    feedback ids derive from the message id and the event's position.
+    that SES once sent for ``ooto@simulator``'s auto-reply. ``virus``: whether the message
+    holds the EICAR test string, when the caller already knows (else it is looked for). A pure
+    function of its arguments: feedback ids derive from the message id and the event's position.
     """
     sent = record.timestamp
     everyone = tuple(record.recipients)
@@ -355,37 +405,29 @@ def generate(record: MessageRecord, *, ooto_transient_bounce: bool = False) -> l
             )
         )
         return events
-    if _is_virus(record.raw):
+    if _is_virus(record.raw) if virus is None else virus:
         events.append(
             SesEvent(
                 type="Reject", timestamp=sent, recipients=everyone, detail={"reason": "Bad content"}
             )
         )
         return events
-    outcome = {r: record.outcomes.get(r, "delivered") for r in record.recipients}
-    delivered = [r for r, o in outcome.items() if o in ("delivered", "ooto", "complaint")]
-    if delivered:
-        events.append(_delivery(delivered, sent))
-    bounced = [r for r, o in outcome.items() if o == "bounce"]
-    if bounced:
-        events.append(
-            _bounce(bounced, "General", _GENERAL_BOUNCE, sent, f"{record.id}#{len(events)}")
-        )
-    suppressed = [r for r, o in outcome.items() if o == "suppressed"]
-    on_global = [r for r in suppressed if simulator.is_simulator(r)]
-    on_account = [r for r in suppressed if not simulator.is_simulator(r)]
-    if on_global:
+    groups = _Outcomes.of(record)
+    if groups.delivered:
+        events.append(_delivery(groups.delivered, sent))
+    if groups.bounced:
         key = f"{record.id}#{len(events)}"
-        events.append(_bounce(on_global, "Suppressed", _SUPPRESSED_BOUNCE, sent, key))
-    if on_account:
+        events.append(_bounce(groups.bounced, "General", _GENERAL_BOUNCE, sent, key))
+    if groups.on_global:
         key = f"{record.id}#{len(events)}"
-        events.append(
-            _bounce(on_account, "OnAccountSuppressionList", _ACCOUNT_SUPPRESSED_BOUNCE, sent, key)
-        )
-    complained = [r for r, o in outcome.items() if o == "complaint"]
-    if complained:
-        events.append(_complaint(complained, sent, f"{record.id}#{len(events)}"))
-    out_of_office = [r for r, o in outcome.items() if o == "ooto"]
+        events.append(_bounce(groups.on_global, "Suppressed", _SUPPRESSED_BOUNCE, sent, key))
+    if groups.on_account:
+        key = f"{record.id}#{len(events)}"
+        subtype = "OnAccountSuppressionList"
+        events.append(_bounce(groups.on_account, subtype, _ACCOUNT_SUPPRESSED_BOUNCE, sent, key))
+    if groups.complained:
+        events.append(_complaint(groups.complained, sent, f"{record.id}#{len(events)}"))
+    out_of_office = groups.out_of_office
     if out_of_office and ooto_transient_bounce:
         at = sent + 2 * _PROCESSING_MILLIS / 1000
         # The 2013 notification listed only the addresses, without status or diagnostic [O].
@@ -725,7 +767,9 @@ def deferred_marker(*, ooto_transient_bounce: bool) -> DeferredEvents:
     return _DEFERRED_MARKERS[ooto_transient_bounce]
 
 
-def generated_events(record: MessageRecord, *, ooto_transient_bounce: bool) -> list[LoggedEvent]:
+def generated_events(
+    record: MessageRecord, *, ooto_transient_bounce: bool, virus: bool | None = None
+) -> list[LoggedEvent]:
     """`generate`'s events for ``record`` as logged entries, with ids from `event_id` and
     nothing published (what a message no route could take shows)."""
     return [
@@ -736,7 +780,9 @@ def generated_events(record: MessageRecord, *, ooto_transient_bounce: bool) -> l
             region=record.region,
             event=event,
         )
-        for index, event in enumerate(generate(record, ooto_transient_bounce=ooto_transient_bounce))
+        for index, event in enumerate(
+            generate(record, ooto_transient_bounce=ooto_transient_bounce, virus=virus)
+        )
     ]
 
 
@@ -757,16 +803,29 @@ class _Deferred:
 
     record: MessageRecord
     ooto_transient_bounce: bool
-    count: int | None = None  # how many are generated, once known
-    dropped: int = 0  # the oldest ones that fell out of the log (`EventLog.clear`)
+    # Learnt on the first read, so later reads neither count nor parse again.
+    count: int | None = None
+    virus: bool | None = None
+    dropped: int = 0  # the oldest events that fell out of the log (`EventLog.clear`)
+
+    def _virus(self) -> bool:
+        if self.virus is None:
+            self.virus = _is_virus(self.record.raw)
+        return self.virus
 
     def expand(self) -> list[LoggedEvent]:
-        found = generated_events(self.record, ooto_transient_bounce=self.ooto_transient_bounce)
+        found = generated_events(
+            self.record, ooto_transient_bounce=self.ooto_transient_bounce, virus=self._virus()
+        )
         self.count = len(found)
         return found[self.dropped :]
 
     def size(self) -> int:
-        return (len(self.expand()) if self.count is None else self.count) - self.dropped
+        if self.count is None:
+            self.count = _count(
+                self.record, ooto_transient_bounce=self.ooto_transient_bounce, virus=self._virus
+            )
+        return self.count - self.dropped
 
 
 class EventLog:

@@ -222,3 +222,27 @@ def test_the_log_keeps_the_newest_events_across_deferred_entries() -> None:
     assert (len(log), log.select()) == (0, [])
     with pytest.raises(ValueError, match="deferred_events is not set"):
         log.add_deferred(_record("m4"))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "ooto_transient_bounce"),
+    [
+        ({}, False),
+        ({}, True),
+        ({"recipients": ["a@example.net"], "outcomes": {}}, False),
+        ({"status": "rendering_failure", "rendering_error": "missing name"}, False),
+        ({"raw": RAW + events.EICAR_SIGNATURE}, True),  # Send, Reject: no bounces
+        ({"raw": RAW + events.EICAR_SIGNATURE, "recipients": ["a@example.net"]}, False),
+    ],
+)
+def test_the_log_counts_a_deferred_entry_as_the_events_it_generates(
+    overrides: dict[str, Any], ooto_transient_bounce: bool
+) -> None:
+    record = _record(**overrides)
+    record.deferred_events = events.deferred_marker(ooto_transient_bounce=ooto_transient_bounce)
+    generated = events.generate(record, ooto_transient_bounce=ooto_transient_bounce)
+    log = EventLog()
+    log.add_deferred(record)
+
+    assert len(log) == len(generated)  # counted without generating
+    assert [e.event for e in log.select()] == generated
