@@ -18,7 +18,7 @@ import binascii
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import unquote, unquote_to_bytes
 
 from emulator.protocols.models import Operation, ServiceSpec, Shape
 from emulator.protocols.wire import REQUEST_ID_HEADER, WireResponse
@@ -49,30 +49,89 @@ class ParseError(ValueError):
 
 
 def parse_form(body: bytes, raw_query: str = "") -> dict[str, str]:
-    """Form fields from the URL query string, then the body (the body wins on a repeated name)."""
+    """Form fields from the URL query string, then the body (the body wins on a repeated name).
+
+    Decodes exactly as ``urllib.parse.parse_qsl(..., keep_blank_values=True, errors="strict")``
+    would, without its per-field overhead: only pieces holding ``+`` or ``%`` are rewritten.
+    """
     fields: dict[str, str] = {}
     try:
-        for source in (raw_query, body.decode("utf-8")):
-            if source:
-                fields.update(parse_qsl(source, keep_blank_values=True, errors="strict"))
+        if raw_query:
+            _decode_form(raw_query, fields)
+        if body:
+            _decode_form(body.decode("utf-8"), fields)
     except UnicodeDecodeError as exc:
         raise bad_request("The request is not UTF-8 form data.") from exc
     return fields
+
+
+def _decode_form(text: str, fields: dict[str, str]) -> None:
+    # parse_qsl's loop with keep_blank_values=True and strict_parsing=False: empty pieces are
+    # skipped, a piece without "=" is a name with the value "", and "+" means a space.
+    for piece in text.split("&"):
+        if not piece:
+            continue
+        name, _, value = piece.partition("=")
+        if "+" in name:
+            name = name.replace("+", " ")
+        if "%" in name:
+            name = _unquote(name)
+        if "+" in value:
+            value = value.replace("+", " ")
+        if "%" in value:
+            value = _unquote(value)
+        fields[name] = value
+
+
+# Short escaped values (addresses, subjects, charsets) recur from request to request; their
+# decodings are kept, up to a bound, since percent-decoding is most of a small form's cost.
+_UNQUOTED: dict[str, str] = {}
+_UNQUOTED_MAX_ENTRIES = 4096
+_UNQUOTED_MAX_LENGTH = 256
+
+
+def _unquote(text: str) -> str:
+    decoded = _UNQUOTED.get(text)
+    if decoded is not None:
+        return decoded
+    # For ASCII text, unquote() is exactly this (its regex split yields one ASCII run).
+    if text.isascii():
+        decoded = unquote_to_bytes(text).decode("utf-8")
+    else:
+        decoded = unquote(text, errors="strict")
+    if len(text) <= _UNQUOTED_MAX_LENGTH:
+        if len(_UNQUOTED) >= _UNQUOTED_MAX_ENTRIES:
+            _UNQUOTED.clear()
+        _UNQUOTED[text] = decoded
+    return decoded
+
+
+# Field names come from the model ("Destination.ToAddresses.member.1"), so the same few recur
+# in every request: their split into branches and leaf is kept, up to a bound.
+_SPLIT: dict[str, tuple[list[str], str]] = {}
+_SPLIT_MAX_ENTRIES = 4096
 
 
 def _tree(fields: dict[str, str]) -> _Tree:
     root: _Tree = {}
     for key, value in fields.items():
         node = root
-        *branches, leaf = key.split(".")
-        for part in branches:
+        split = _SPLIT.get(key)
+        if split is None:
+            *branches, leaf = key.split(".")
+            split = (branches, leaf)
+            if len(_SPLIT) >= _SPLIT_MAX_ENTRIES:
+                _SPLIT.clear()
+            _SPLIT[key] = split
+        for part in split[0]:
             child = node.get(part)
-            if not isinstance(child, dict):
+            if type(child) is not dict:  # tree nodes are plain dicts or str
                 child = {} if child is None else {"": child}
                 node[part] = child
             node = child
+        leaf = split[1]
         existing = node.get(leaf)
-        if isinstance(existing, dict):
+        if type(existing) is dict:
             existing[""] = value
         else:
             node[leaf] = value
@@ -99,125 +158,231 @@ def parse_request(spec: ServiceSpec, fields: dict[str, str]) -> tuple[Operation,
         raise SesError(text, v1=Wire("InvalidAction", 400), v2=Wire("InvalidAction", 400))
     if operation.input is None:
         return operation, {}
+    read = _READERS.get(operation.input) or _reader(operation.input)
     try:
-        params = _structure(operation.input, _tree(fields), "")
-    except ParseError as exc:
+        params: Params = read(_tree(fields))
+    except _Unplaced as bad:
+        exc = bad.place()
         raise bad_request(f"Invalid value for parameter {exc.field}: {exc.problem}") from exc
     return operation, params
 
 
-def _join(prefix: str, name: str) -> str:
-    return f"{prefix}.{name}" if prefix else name
+# Each shape compiles once into a reader: a closure from a `_tree` node to the Python value,
+# with the member table, list handling and scalar conversion chosen up front, so a request
+# costs no dispatch on the shape's type. The form-field name of a failure is only needed when
+# there is one, so readers raise `_Unplaced` and each level adds its part of the name on the
+# way out.
+_Reader = Callable[[Any], Any]
+_READERS: dict[Shape, _Reader] = {}
 
 
-def _structure(shape: Shape, node: Any, where: str) -> Params:
-    if isinstance(node, str):
-        if node:
-            raise ParseError(where, "expected a structure")
-        return {}
-    params: Params = {}
-    by_wire = shape.by_wire
-    for wire, child in node.items():  # the fields sent, usually far fewer than the members
-        member = by_wire.get(wire)
-        if member is not None:
-            params[member.name] = _value(member.shape, child, _join(where, wire))
-    return params
+class _Unplaced(Exception):
+    """A `ParseError` whose form-field name is still being collected (innermost part first)."""
+
+    def __init__(self, make: Callable[[str], ParseError]) -> None:
+        super().__init__()
+        self.make = make
+        self.parts: list[str] = []
+
+    def place(self) -> ParseError:
+        error = self.make(".".join(reversed(self.parts)))
+        error.__cause__ = self.__cause__
+        return error
 
 
-def _indexed(node: dict[str, Any], where: str) -> list[Any]:
+def _reader(shape: Shape) -> _Reader:
+    kind = shape.type
+    if kind == "structure":
+        return _structure_reader(shape)
+    if kind == "list":
+        return _list_reader(shape)
+    if kind == "map":
+        return _map_reader(shape)
+    read = _scalar_reader(kind, _SCALARS[kind])
+    _READERS[shape] = read
+    return read
+
+
+def _structure_reader(shape: Shape) -> _Reader:
+    table: dict[str, tuple[str, _Reader]] = {}
+
+    def read(node: Any) -> Params:
+        if type(node) is str:
+            if node:
+                raise _Unplaced(lambda where: ParseError(where, "expected a structure"))
+            return {}
+        params: Params = {}
+        for wire, child in node.items():  # the fields sent, usually far fewer than the members
+            entry = table.get(wire)
+            if entry is not None:
+                try:
+                    params[entry[0]] = entry[1](child)
+                except _Unplaced as bad:
+                    bad.parts.append(wire)
+                    raise
+        return params
+
+    _READERS[shape] = read  # before the members: recursive shapes terminate
+    for wire, member in shape.by_wire.items():
+        table[wire] = (member.name, _READERS.get(member.shape) or _reader(member.shape))
+    return read
+
+
+# Positions as botocore sends them ("1", "2", … in order) need no sorting.
+_IN_ORDER = [tuple(str(n) for n in range(1, count + 1)) for count in range(65)]
+
+
+def _indexed(node: dict[str, Any], label: str) -> list[Any]:
+    count = len(node)
+    if count < len(_IN_ORDER) and tuple(node) == _IN_ORDER[count]:
+        return list(node.values())
     try:
         ordered = sorted((int(index), value) for index, value in node.items() if index != "")
     except ValueError as exc:
-        raise ParseError(where, "list positions must be numbers") from exc
+        problem = "list positions must be numbers"
+        raise _Unplaced(lambda where: ParseError(f"{where}.{label}", problem)) from exc
     if ordered and ordered[0][0] < 1:
-        raise ParseError(where, "list positions start at 1")
+        problem = "list positions start at 1"
+        raise _Unplaced(lambda where: ParseError(f"{where}.{label}", problem))
     return [value for _, value in ordered]
 
 
-def _value(shape: Shape, node: Any, where: str) -> Any:
-    kind = shape.type
-    if kind == "structure":
-        return _structure(shape, node, where)
-    if kind == "list":
-        if isinstance(node, str):
+def _list_reader(shape: Shape) -> _Reader:
+    assert shape.member is not None
+    member_shape = shape.member
+    item_reader: list[_Reader] = []  # filled below, after registering (recursive shapes)
+
+    def read(node: Any) -> list[Any]:
+        if type(node) is str:
             if node:
-                raise ParseError(where, f"expected a list ({where}.member.N)")
+                raise _Unplaced(
+                    lambda where: ParseError(where, f"expected a list ({where}.member.N)")
+                )
             return []  # "Name=": the empty list (ses-spec §1.2)
         items = node.get("member", {})
-        if isinstance(items, str):
-            raise ParseError(f"{where}.member", f"expected {where}.member.N")
-        assert shape.member is not None
-        member = shape.member
-        return [
-            _value(member, item, f"{where}.member.{n}")
-            for n, item in enumerate(_indexed(items, f"{where}.member"), start=1)
-        ]
-    if kind == "map":
-        if isinstance(node, str):
+        if type(items) is str:
+            raise _Unplaced(
+                lambda where: ParseError(f"{where}.member", f"expected {where}.member.N")
+            )
+        read_item = item_reader[0]
+        result = []
+        for n, item in enumerate(_indexed(items, "member"), start=1):
+            try:
+                result.append(read_item(item))
+            except _Unplaced as bad:
+                bad.parts.append(f"member.{n}")
+                raise
+        return result
+
+    _READERS[shape] = read
+    item_reader.append(_READERS.get(member_shape) or _reader(member_shape))
+    return read
+
+
+def _map_reader(shape: Shape) -> _Reader:
+    assert shape.key is not None
+    assert shape.value is not None
+    key_shape, value_shape = shape.key, shape.value
+    readers: list[_Reader] = []  # [key, value], filled below
+
+    def read(node: Any) -> dict[Any, Any]:
+        if type(node) is str:
             if node:
-                raise ParseError(where, f"expected a map ({where}.entry.N.key)")
+                raise _Unplaced(
+                    lambda where: ParseError(where, f"expected a map ({where}.entry.N.key)")
+                )
             return {}
         entries = node.get("entry", {})
-        if isinstance(entries, str):
-            raise ParseError(f"{where}.entry", f"expected {where}.entry.N.key")
-        assert shape.key is not None
-        assert shape.value is not None
+        if type(entries) is str:
+            raise _Unplaced(
+                lambda where: ParseError(f"{where}.entry", f"expected {where}.entry.N.key")
+            )
+        read_key, read_value = readers
         result: dict[Any, Any] = {}
-        for n, entry in enumerate(_indexed(entries, f"{where}.entry"), start=1):
-            at = f"{where}.entry.{n}"
-            if isinstance(entry, str) or "key" not in entry:
-                raise ParseError(at, "an entry needs a key")
-            key = _value(shape.key, entry["key"], f"{at}.key")
-            result[key] = _value(shape.value, entry.get("value", ""), f"{at}.value")
+        for n, entry in enumerate(_indexed(entries, "entry"), start=1):
+            if type(entry) is str or "key" not in entry:
+                raise _Unplaced(_entry_without_key(n))
+            try:
+                key = read_key(entry["key"])
+            except _Unplaced as bad:
+                bad.parts.append(f"entry.{n}.key")
+                raise
+            try:
+                result[key] = read_value(entry.get("value", ""))
+            except _Unplaced as bad:
+                bad.parts.append(f"entry.{n}.value")
+                raise
         return result
-    if isinstance(node, dict):
-        if "" not in node:
-            raise ParseError(where, f"expected a single {kind} value")
-        node = node[""]
-    return _SCALARS[kind](node, where)
+
+    _READERS[shape] = read
+    readers.append(_READERS.get(key_shape) or _reader(key_shape))
+    readers.append(_READERS.get(value_shape) or _reader(value_shape))
+    return read
 
 
-def _integer(text: str, where: str) -> int:
+def _entry_without_key(n: int) -> Callable[[str], ParseError]:
+    return lambda where: ParseError(f"{where}.entry.{n}", "an entry needs a key")
+
+
+def _scalar_reader(kind: str, convert: Callable[[str], Any]) -> _Reader:
+    def read(node: Any) -> Any:
+        if type(node) is dict:  # "Name=x&Name.y=z": the branch's own value
+            if "" not in node:
+                raise _Unplaced(lambda where: ParseError(where, f"expected a single {kind} value"))
+            node = node[""]
+        return convert(node)
+
+    if kind != "string":
+        return read
+
+    def read_string(node: Any) -> Any:
+        return node if type(node) is str else read(node)
+
+    return read_string
+
+
+def _integer(text: str) -> int:
     try:
         return int(text)
     except ValueError as exc:
-        raise ParseError(where, f"'{text}' is not an integer") from exc
+        raise _Unplaced(lambda where: ParseError(where, f"'{text}' is not an integer")) from exc
 
 
-def _double(text: str, where: str) -> float:
+def _double(text: str) -> float:
     try:
         return float(text)
     except ValueError as exc:
-        raise ParseError(where, f"'{text}' is not a number") from exc
+        raise _Unplaced(lambda where: ParseError(where, f"'{text}' is not a number")) from exc
 
 
-def _boolean(text: str, where: str) -> bool:
+def _boolean(text: str) -> bool:
     lowered = text.lower()
     if lowered not in ("true", "false"):
-        raise ParseError(where, f"'{text}' is not true or false")
+        raise _Unplaced(lambda where: ParseError(where, f"'{text}' is not true or false"))
     return lowered == "true"
 
 
-def _timestamp(text: str, where: str) -> datetime:
+def _timestamp(text: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         try:
             return datetime.fromtimestamp(float(text), UTC)
         except (ValueError, OverflowError, OSError) as exc:
-            raise ParseError(where, f"'{text}' is not an ISO-8601 timestamp") from exc
+            problem = f"'{text}' is not an ISO-8601 timestamp"
+            raise _Unplaced(lambda where: ParseError(where, problem)) from exc
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
-def _blob(text: str, where: str) -> bytes:
+def _blob(text: str) -> bytes:
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise ParseError(where, "not valid base64") from exc
+        raise _Unplaced(lambda where: ParseError(where, "not valid base64")) from exc
 
 
-_SCALARS: dict[str, Callable[[str, str], Any]] = {
-    "string": lambda text, _where: text,
+_SCALARS: dict[str, Callable[[str], Any]] = {
+    "string": lambda text: text,
     "integer": _integer,
     "long": _integer,
     "double": _double,
@@ -242,6 +407,10 @@ _XML_ESCAPES: dict[int, str] = {
 
 def xml_text(value: str) -> str:
     """``value`` as XML character data."""
+    # A printable string has no C0 control and no U+FFFE/U+FFFF (those are not printable), so
+    # without & < > nothing in it needs escaping: skip translate's per-character lookups.
+    if value.isprintable() and "&" not in value and "<" not in value and ">" not in value:
+        return value
     return value.translate(_XML_ESCAPES)
 
 
@@ -265,33 +434,70 @@ _SCALAR_XML: dict[str, Callable[[Any], str]] = {
     "blob": lambda v: base64.b64encode(v).decode("ascii"),
 }
 
+# Each output shape compiles once into a writer appending its XML to a list of strings, with
+# the element tags of every member already formatted.
+_Writer = Callable[[Any, list[str]], None]
+_WRITERS: dict[Shape, _Writer] = {}
 
-def _xml(shape: Shape, value: Any, out: list[str]) -> None:
+
+def _writer(shape: Shape) -> _Writer:
+    write: _Writer
     kind = shape.type
     if kind == "structure":
+        members: list[tuple[str, str, str, _Writer]] = []
+
+        def write(value: Any, out: list[str]) -> None:
+            for name, start, end, write_member in members:
+                item = value.get(name)
+                if item is not None:
+                    out.append(start)
+                    write_member(item, out)
+                    out.append(end)
+
+        _WRITERS[shape] = write  # before the members: recursive shapes terminate
         for name, member in shape.members.items():
-            item = value.get(name)
-            if item is not None:
-                out.append(f"<{member.wire}>")
-                _xml(member.shape, item, out)
-                out.append(f"</{member.wire}>")
-    elif kind == "list":
+            inner = _WRITERS.get(member.shape) or _writer(member.shape)
+            members.append((name, f"<{member.wire}>", f"</{member.wire}>", inner))
+        return write
+    if kind == "list":
         assert shape.member is not None
-        for item in value:
-            out.append("<member>")
-            _xml(shape.member, item, out)
-            out.append("</member>")
-    elif kind == "map":
+        items: list[_Writer] = []
+
+        def write(value: Any, out: list[str]) -> None:
+            write_item = items[0]
+            for item in value:
+                out.append("<member>")
+                write_item(item, out)
+                out.append("</member>")
+
+        _WRITERS[shape] = write
+        items.append(_WRITERS.get(shape.member) or _writer(shape.member))
+        return write
+    if kind == "map":
         assert shape.key is not None
         assert shape.value is not None
-        for key, item in value.items():
-            out.append("<entry><key>")
-            _xml(shape.key, key, out)
-            out.append("</key><value>")
-            _xml(shape.value, item, out)
-            out.append("</value></entry>")
-    else:
-        out.append(_SCALAR_XML[kind](value))
+        pair: list[_Writer] = []
+
+        def write(value: Any, out: list[str]) -> None:
+            write_key, write_value = pair
+            for key, item in value.items():
+                out.append("<entry><key>")
+                write_key(key, out)
+                out.append("</key><value>")
+                write_value(item, out)
+                out.append("</value></entry>")
+
+        _WRITERS[shape] = write
+        pair.append(_WRITERS.get(shape.key) or _writer(shape.key))
+        pair.append(_WRITERS.get(shape.value) or _writer(shape.value))
+        return write
+    text = _SCALAR_XML[kind]
+
+    def write_scalar(value: Any, out: list[str]) -> None:
+        out.append(text(value))
+
+    _WRITERS[shape] = write_scalar
+    return write_scalar
 
 
 def _response(status: int, xml: str, request_id: str) -> WireResponse:
@@ -311,7 +517,8 @@ def serialize_result(
     if operation.output is not None:
         wrapper = operation.result_wrapper or f"{name}Result"
         out.append(f"<{wrapper}>")
-        _xml(operation.output, output, out)
+        write = _WRITERS.get(operation.output) or _writer(operation.output)
+        write(output, out)
         out.append(f"</{wrapper}>")
     out.append(f"<ResponseMetadata><RequestId>{xml_text(request_id)}</RequestId>")
     out.append(f"</ResponseMetadata></{name}Response>")

@@ -235,8 +235,14 @@ def _path_members(operation: Operation, uri: str) -> tuple[Member, ...]:
 class _ParseError(ValueError):
     def __init__(self, path: tuple[str | int, ...], problem: str) -> None:
         super().__init__(problem)
-        self.path = path
+        # The path innermost-first: the JSON readers raise with an empty path and each level
+        # adds its member name or position on the way out, so valid requests build no paths.
+        self.parts: list[str | int] = list(reversed(path))
         self.problem = problem
+
+    @property
+    def path(self) -> tuple[str | int, ...]:
+        return tuple(reversed(self.parts))
 
 
 def _type_name(value: Any) -> str:
@@ -268,57 +274,126 @@ def _datetime(value: Any, path: tuple[str | int, ...]) -> datetime:
     raise _ParseError(path, f"expected a timestamp, got {_type_name(value)}")
 
 
-def _from_json(shape: Shape, value: Any, path: tuple[str | int, ...]) -> Any:
+# Each shape compiles once into a reader from its JSON value to the Python value (the type
+# checks chosen up front, no dispatch on the shape's type per value).
+_JsonReader = Callable[[Any], Any]
+_READERS: dict[Shape, _JsonReader] = {}
+
+
+def _json_reader(shape: Shape) -> _JsonReader:
+    read: _JsonReader
     kind = shape.type
     if kind == "structure":
-        if not isinstance(value, dict):
-            raise _ParseError(path, f"expected an object, got {_type_name(value)}")
-        result: Params = {}
-        by_wire = shape.by_wire
-        for key, item in value.items():
-            member = by_wire.get(key)
-            if member is not None and item is not None:  # JSON null means absent
-                result[member.name] = _from_json(member.shape, item, (*path, member.name))
-        return result
-    if kind == "list":
-        if not isinstance(value, list):
-            raise _ParseError(path, f"expected a list, got {_type_name(value)}")
-        assert shape.member is not None
-        item_shape = shape.member
-        return [_from_json(item_shape, item, (*path, i)) for i, item in enumerate(value, start=1)]
-    if kind == "map":
-        if not isinstance(value, dict):
-            raise _ParseError(path, f"expected an object, got {_type_name(value)}")
-        assert shape.value is not None
-        inner = shape.value
-        return {k: _from_json(inner, v, (*path, k)) for k, v in value.items()}
-    if kind == "string":
-        if not isinstance(value, str):
-            raise _ParseError(path, f"expected a string, got {_type_name(value)}")
-        return value
-    if kind == "boolean":
-        if not isinstance(value, bool):
-            raise _ParseError(path, f"expected a boolean, got {_type_name(value)}")
-        return value
-    if kind in ("integer", "long"):
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise _ParseError(path, f"expected an integer, got {_type_name(value)}")
-        return value
-    if kind in ("double", "float"):
-        if not isinstance(value, int | float) or isinstance(value, bool):
-            raise _ParseError(path, f"expected a number, got {_type_name(value)}")
-        return float(value)
-    if kind == "timestamp":
-        return _datetime(value, path)
-    # blob
+        table: dict[str, tuple[str, _JsonReader]] = {}
+
+        def read(value: Any) -> Any:
+            if not isinstance(value, dict):
+                raise _ParseError((), f"expected an object, got {_type_name(value)}")
+            result: Params = {}
+            for key, item in value.items():
+                entry = table.get(key)
+                if entry is not None and item is not None:  # JSON null means absent
+                    name, read_member = entry
+                    try:
+                        result[name] = read_member(item)
+                    except _ParseError as exc:
+                        exc.parts.append(name)
+                        raise
+            return result
+
+        _READERS[shape] = read  # before the members: recursive shapes terminate
+        for wire, member in shape.by_wire.items():
+            table[wire] = (member.name, _READERS.get(member.shape) or _json_reader(member.shape))
+        return read
+    if kind in ("list", "map"):
+        inner: list[_JsonReader] = []  # the item (list) or value (map) reader, filled below
+
+        def read_list(value: Any) -> Any:
+            if not isinstance(value, list):
+                raise _ParseError((), f"expected a list, got {_type_name(value)}")
+            read_item = inner[0]
+            result = []
+            for index, item in enumerate(value, start=1):
+                try:
+                    result.append(read_item(item))
+                except _ParseError as exc:
+                    exc.parts.append(index)
+                    raise
+            return result
+
+        def read_map(value: Any) -> Any:
+            if not isinstance(value, dict):
+                raise _ParseError((), f"expected an object, got {_type_name(value)}")
+            read_value = inner[0]
+            result: dict[Any, Any] = {}
+            for key, item in value.items():
+                try:
+                    result[key] = read_value(item)
+                except _ParseError as exc:
+                    exc.parts.append(key)
+                    raise
+            return result
+
+        read = read_list if kind == "list" else read_map
+        _READERS[shape] = read
+        child = shape.member if kind == "list" else shape.value
+        assert child is not None
+        inner.append(_READERS.get(child) or _json_reader(child))
+        return read
+    read = _JSON_SCALARS[kind]
+    _READERS[shape] = read
+    return read
+
+
+def _json_string(value: Any) -> Any:
     if not isinstance(value, str):
-        raise _ParseError(path, f"expected a base64 string, got {_type_name(value)}")
+        raise _ParseError((), f"expected a string, got {_type_name(value)}")
+    return value
+
+
+def _json_boolean(value: Any) -> Any:
+    if not isinstance(value, bool):
+        raise _ParseError((), f"expected a boolean, got {_type_name(value)}")
+    return value
+
+
+def _json_integer(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _ParseError((), f"expected an integer, got {_type_name(value)}")
+    return value
+
+
+def _json_double(value: Any) -> Any:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise _ParseError((), f"expected a number, got {_type_name(value)}")
+    return float(value)
+
+
+def _json_timestamp(value: Any) -> Any:
+    return _datetime(value, ())
+
+
+def _json_blob(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise _ParseError((), f"expected a base64 string, got {_type_name(value)}")
     try:
         return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise _ParseError(path, "expected a base64 string") from exc
+        raise _ParseError((), "expected a base64 string") from exc
+
+
+_JSON_SCALARS: dict[str, _JsonReader] = {
+    "string": _json_string,
+    "boolean": _json_boolean,
+    "integer": _json_integer,
+    "long": _json_integer,
+    "double": _json_double,
+    "float": _json_double,
+    "timestamp": _json_timestamp,
+    "blob": _json_blob,
+}
 
 
 def _from_text(shape: Shape, text: str, path: tuple[str | int, ...]) -> Any:
@@ -382,7 +457,12 @@ def parse_request(
             for member in binding.body:
                 item = document.get(member.wire)
                 if item is not None:
-                    params[member.name] = _from_json(member.shape, item, (member.name,))
+                    read = _READERS.get(member.shape) or _json_reader(member.shape)
+                    try:
+                        params[member.name] = read(item)
+                    except _ParseError as exc:
+                        exc.parts.append(member.name)
+                        raise
     except _ParseError as exc:
         where = format_path(exc.path)
         raise bad_request(f"Invalid value at '{where}': {exc.problem}.") from exc
@@ -422,27 +502,62 @@ _SCALAR_JSON: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def _to_json(shape: Shape, value: Any) -> Any:
+# Each output shape compiles once into a converter to its JSON document.
+_JsonWriter = Callable[[Any], Any]
+_WRITERS: dict[Shape, _JsonWriter] = {}
+
+
+def _json_writer(shape: Shape) -> _JsonWriter:
+    write: _JsonWriter
     kind = shape.type
     if kind == "structure":
-        return {
-            member.wire: _to_json(member.shape, value[name])
-            for name, member in shape.members.items()
-            if value.get(name) is not None
-        }
-    if kind == "list":
-        assert shape.member is not None
-        member = shape.member
-        return [_to_json(member, item) for item in value]
-    if kind == "map":
-        assert shape.value is not None
-        inner = shape.value
-        return {key: _to_json(inner, item) for key, item in value.items()}
-    return _SCALAR_JSON[kind](value)
+        members: list[tuple[str, str, _JsonWriter]] = []
+
+        def write(value: Any) -> Any:
+            document = {}
+            for name, wire, write_member in members:
+                item = value.get(name)
+                if item is not None:
+                    document[wire] = write_member(item)
+            return document
+
+        _WRITERS[shape] = write  # before the members: recursive shapes terminate
+        for name, member in shape.members.items():
+            inner = _WRITERS.get(member.shape) or _json_writer(member.shape)
+            members.append((name, member.wire, inner))
+        return write
+    if kind in ("list", "map"):
+        items: list[_JsonWriter] = []  # the item (list) or value (map) writer, filled below
+
+        def write_list(value: Any) -> Any:
+            write_item = items[0]
+            return [write_item(item) for item in value]
+
+        def write_map(value: Any) -> Any:
+            write_item = items[0]
+            return {key: write_item(item) for key, item in value.items()}
+
+        write = write_list if kind == "list" else write_map
+        _WRITERS[shape] = write
+        child = shape.member if kind == "list" else shape.value
+        assert child is not None
+        items.append(_WRITERS.get(child) or _json_writer(child))
+        return write
+    write = _SCALAR_JSON[kind]
+    _WRITERS[shape] = write
+    return write
+
+
+def _to_json(shape: Shape, value: Any) -> Any:
+    return (_WRITERS.get(shape) or _json_writer(shape))(value)
+
+
+# json.dumps builds an encoder per call when given options; one shared encoder writes the same.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def _json_response(status: int, document: Any, headers: dict[str, str]) -> WireResponse:
-    body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    body = _ENCODER.encode(document).encode("utf-8")
     return WireResponse(
         status=status, body=body, headers={"Content-Type": "application/json", **headers}
     )

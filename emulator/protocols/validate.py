@@ -7,13 +7,13 @@ ranges reach the server, which must reject them. Real SES answers in Coral's wor
     1 validation error detected: Value 'x' at 'emailTags.1.member.name' failed to satisfy
     constraint: Member must have length less than or equal to 256
 
-`find_violations` walks the *value* (never the botocore model) with the compiled `Shape`
-tree; `violation_error` turns the findings into the `SesError` each API reports.
+`find_violations` walks the *value* (never the botocore model) with checks compiled once per
+`Shape`; `violation_error` turns the findings into the `SesError` each API reports.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,73 +41,191 @@ class Violation:
 def find_violations(shape: Shape, value: Any) -> list[Violation]:
     """Every constraint ``value`` (parsed params of an operation's input) breaks, in model order."""
     found: list[Violation] = []
-    _walk(shape, value, (), found)
+    check = _CHECKS[shape] if shape in _CHECKS else _checker(shape)
+    if check is not None:
+        check(value, (), found)
     return found
 
 
-def _walk(shape: Shape, value: Any, path: tuple[Segment, ...], out: list[Violation]) -> None:
+# Each shape compiles once into a check: a closure over its constraints and its members' checks,
+# or None when nothing reachable from the shape has a constraint, so those members (most of a
+# SendEmail) are not visited at all. The checks visit values in the order the old tree walk did.
+_Check = Callable[[Any, tuple[Segment, ...], list[Violation]], None]
+_CHECKS: dict[Shape, _Check | None] = {}
+
+
+def _children(shape: Shape) -> list[Shape]:
+    if shape.type == "structure":
+        return [member.shape for member in shape.members.values()]
+    return [child for child in (shape.member, shape.key, shape.value) if child is not None]
+
+
+def _has_own_constraint(shape: Shape) -> bool:
     kind = shape.type
     if kind == "structure":
-        for name in shape.required:
+        return bool(shape.required) or shape.union
+    if kind in ("list", "map", "blob", "integer", "long", "double", "float"):
+        return shape.min is not None or shape.max is not None
+    if kind == "string":
+        return (
+            shape.min is not None
+            or shape.max is not None
+            or shape.enum is not None
+            or shape.pattern is not None
+        )
+    return False  # boolean, timestamp
+
+
+def _constrained(shape: Shape) -> bool:
+    seen = {id(shape)}
+    pending = [shape]
+    while pending:
+        node = pending.pop()
+        if _has_own_constraint(node):
+            return True
+        for child in _children(node):
+            if id(child) not in seen:
+                seen.add(id(child))
+                pending.append(child)
+    return False
+
+
+def _checker(shape: Shape) -> _Check | None:
+    if not _constrained(shape):
+        _CHECKS[shape] = None
+        return None
+    kind = shape.type
+    if kind == "structure":
+        return _structure_check(shape)
+    if kind in ("list", "map"):
+        return _collection_check(shape)
+    check = _text_check(shape) if kind in ("string", "blob") else _number_check(shape)
+    _CHECKS[shape] = check
+    return check
+
+
+def _child_check(shape: Shape) -> _Check | None:
+    return _CHECKS[shape] if shape in _CHECKS else _checker(shape)
+
+
+def _structure_check(shape: Shape) -> _Check:
+    required = shape.required
+    union = shape.union
+    names = tuple(shape.members)
+    table: dict[str, _Check] = {}
+
+    def check(value: Any, path: tuple[Segment, ...], out: list[Violation]) -> None:
+        for name in required:
             if value.get(name) is None:
                 out.append(Violation((*path, name), None, "Member must not be null", True))
-        members = shape.members
         for name, item in value.items():
-            member = members.get(name)
-            if member is not None and item is not None:
-                _walk(member.shape, item, (*path, name), out)
-        if shape.union and sum(value.get(name) is not None for name in shape.members) != 1:
+            member_check = table.get(name)
+            if member_check is not None and item is not None:
+                member_check(item, (*path, name), out)
+        if union and sum(value.get(name) is not None for name in names) != 1:
             text = "Member must have exactly one of its members set"
             out.append(Violation(path, None, text))
-        return
-    if kind == "list":
-        _length(shape, value, len(value), path, out)
+
+    _CHECKS[shape] = check  # before the members: recursive shapes terminate
+    for name, member in shape.members.items():
+        member_check = _child_check(member.shape)
+        if member_check is not None:
+            table[name] = member_check
+    return check
+
+
+def _collection_check(shape: Shape) -> _Check:
+    length = _length_check(shape)
+    inner: list[_Check | None] = []  # [item] for a list, [key, value] for a map; filled below
+
+    def check_list(value: Any, path: tuple[Segment, ...], out: list[Violation]) -> None:
+        if length is not None:
+            length(value, len(value), path, out)
+        item_check = inner[0]
+        if item_check is not None:
+            for index, item in enumerate(value, start=1):
+                item_check(item, (*path, index), out)
+
+    def check_map(value: Any, path: tuple[Segment, ...], out: list[Violation]) -> None:
+        if length is not None:
+            length(value, len(value), path, out)
+        key_check, value_check = inner
+        if key_check is None and value_check is None:
+            return
+        for key, item in value.items():
+            if key_check is not None:
+                key_check(key, (*path, key), out)
+            if value_check is not None:
+                value_check(item, (*path, key), out)
+
+    check = check_list if shape.type == "list" else check_map
+    _CHECKS[shape] = check
+    if shape.type == "list":
         assert shape.member is not None
-        for index, item in enumerate(value, start=1):
-            _walk(shape.member, item, (*path, index), out)
-        return
-    if kind == "map":
-        _length(shape, value, len(value), path, out)
+        inner.append(_child_check(shape.member))
+    else:
         assert shape.key is not None
         assert shape.value is not None
-        for key, item in value.items():
-            _walk(shape.key, key, (*path, key), out)
-            _walk(shape.value, item, (*path, key), out)
-        return
-    if kind in ("string", "blob"):
-        _length(shape, value, len(value), path, out)
-        if kind == "blob":
+        inner.append(_child_check(shape.key))
+        inner.append(_child_check(shape.value))
+    return check
+
+
+_LengthCheck = Callable[[Any, int, tuple[Segment, ...], list[Violation]], None]
+
+
+def _length_check(shape: Shape) -> _LengthCheck | None:
+    low, high = shape.min, shape.max
+    if low is None and high is None:
+        return None
+    sensitive = shape.sensitive
+    too_short = f"Member must have length greater than or equal to {low}"
+    too_long = f"Member must have length less than or equal to {high}"
+
+    def check(value: Any, length: int, path: tuple[Segment, ...], out: list[Violation]) -> None:
+        if low is not None and length < low:
+            out.append(Violation(path, _REDACTED if sensitive else value, too_short))
+        if high is not None and length > high:
+            out.append(Violation(path, _REDACTED if sensitive else value, too_long))
+
+    return check
+
+
+def _text_check(shape: Shape) -> _Check:
+    length = _length_check(shape)
+    is_blob = shape.type == "blob"
+    enum = shape.enum
+    enum_text = f"Member must satisfy enum value set: {shape.enum_text}"
+    pattern = shape.pattern
+    pattern_text = (
+        f"Member must satisfy regular expression pattern: {pattern.pattern}" if pattern else ""
+    )
+
+    def check(value: Any, path: tuple[Segment, ...], out: list[Violation]) -> None:
+        if length is not None:
+            length(value, len(value), path, out)
+        if is_blob:
             return
-        if shape.enum is not None and value not in shape.enum:
-            out.append(
-                Violation(path, value, f"Member must satisfy enum value set: {shape.enum_text}")
-            )
-        if shape.pattern is not None and shape.pattern.fullmatch(value) is None:
-            text = f"Member must satisfy regular expression pattern: {shape.pattern.pattern}"
-            out.append(Violation(path, value, text))
-        return
-    if kind in ("integer", "long", "double", "float"):
-        if shape.min is not None and value < shape.min:
-            text = f"Member must have value greater than or equal to {shape.min}"
-            out.append(Violation(path, value, text))
-        if shape.max is not None and value > shape.max:
-            text = f"Member must have value less than or equal to {shape.max}"
-            out.append(Violation(path, value, text))
+        if enum is not None and value not in enum:
+            out.append(Violation(path, value, enum_text))
+        if pattern is not None and pattern.fullmatch(value) is None:
+            out.append(Violation(path, value, pattern_text))
+
+    return check
 
 
-def _length(
-    shape: Shape, value: Any, length: int, path: tuple[Segment, ...], out: list[Violation]
-) -> None:
-    if shape.min is not None and length < shape.min:
-        text = f"Member must have length greater than or equal to {shape.min}"
-        out.append(Violation(path, _shown(shape, value), text))
-    if shape.max is not None and length > shape.max:
-        text = f"Member must have length less than or equal to {shape.max}"
-        out.append(Violation(path, _shown(shape, value), text))
+def _number_check(shape: Shape) -> _Check:
+    low, high = shape.min, shape.max
+    too_small = f"Member must have value greater than or equal to {low}"
+    too_large = f"Member must have value less than or equal to {high}"
 
+    def check(value: Any, path: tuple[Segment, ...], out: list[Violation]) -> None:
+        if low is not None and value < low:
+            out.append(Violation(path, value, too_small))
+        if high is not None and value > high:
+            out.append(Violation(path, value, too_large))
 
-def _shown(shape: Shape, value: Any) -> Any:
-    return _REDACTED if shape.sensitive else value
+    return check
 
 
 def format_path(path: Sequence[Segment], *, style: str = "coral") -> str:
