@@ -10,20 +10,26 @@ from seskit.message import Address, Email, Tag
 
 if TYPE_CHECKING:
     from mypy_boto3_ses.type_defs import (
-        BodyTypeDef,
-        ContentTypeDef,
         DestinationTypeDef,
         MessageTagTypeDef,
     )
 
 __all__: list[str] = []
 
-# SES expands a simple send into MIME itself. Each character becomes at most 4 UTF-8 bytes and
-# base64 makes 4 characters (plus CRLF per 76) of every 3 bytes, so 6 bytes per character bounds
-# any part; 64 KiB more covers the headers and boundaries SES adds. Below that bound the exact
-# (more expensive) size is not needed.
-_BYTES_PER_CHAR_BOUND: Final = 6
+# SES expands a simple send into MIME itself. A body character becomes at most 4 UTF-8 bytes,
+# and base64 makes 4 characters (plus CRLF per 76) of every 3 bytes: under 6 bytes a character.
+# A non-ASCII subject is written as RFC 2047 encoded words of at most 12 such characters (64
+# base64 characters, 12 of "=?utf-8?b?...?=" and a 3-byte fold): under 7 bytes a character; 8
+# bounds both. Each Reply-To address is at most 320 characters as sent, plus separator and fold.
+# 64 KiB covers the other headers (50 recipients of 320, at most 15 custom headers of 998) and
+# the boundaries. Below the bound the exact (much more expensive) size is not needed.
+_BYTES_PER_CHAR_BOUND: Final = 8
+_BYTES_PER_REPLY_TO_BOUND: Final = 330
 _OVERHEAD_BOUND: Final = 64 * 1024
+# The most characters (subject + text + html) a simple send without reply-to addresses or
+# attachments can have and still be under the bound, for a one-comparison check.
+SIMPLE_CHARS_V1: Final = (rules.MAX_MESSAGE_BYTES_V1 - _OVERHEAD_BOUND) // _BYTES_PER_CHAR_BOUND
+SIMPLE_CHARS_V2: Final = (rules.MAX_MESSAGE_BYTES_V2 - _OVERHEAD_BOUND) // _BYTES_PER_CHAR_BOUND
 
 
 # Lists are built with plain loops here and in the builders: for the few items of a message
@@ -60,31 +66,6 @@ def tags(values: tuple[Tag, ...]) -> list[MessageTagTypeDef]:
     for tag in values:
         result.append({"Name": tag.name, "Value": tag.value})
     return result
-
-
-def simple_content(
-    email: Email, builder: str, *, limit: int, api: str
-) -> tuple[ContentTypeDef, BodyTypeDef]:
-    """Subject and Body of a simple send (the same shapes in v1 and v2), its size checked.
-
-    `content` and `body` written out: this runs on every simple send.
-    """
-    subject, text, html = email.subject, email.text, email.html
-    if subject is None or (text is None and html is None):
-        raise missing_content(email, builder)
-    result: BodyTypeDef = {}
-    chars = len(subject)
-    if text is not None:
-        result["Text"] = {"Data": text} if text.isascii() else {"Data": text, "Charset": "UTF-8"}
-        chars += len(text)
-    if html is not None:
-        result["Html"] = {"Data": html} if html.isascii() else {"Data": html, "Charset": "UTF-8"}
-        chars += len(html)
-    if email.attachments or _BYTES_PER_CHAR_BOUND * chars + _OVERHEAD_BOUND > limit:
-        check_simple_size(email, limit=limit, api=api)
-    if subject.isascii():
-        return {"Data": subject}, result
-    return {"Data": subject, "Charset": "UTF-8"}, result
 
 
 def configuration_set(email: Email, override: str | None) -> str | None:
@@ -128,9 +109,18 @@ def refuse(email_field: str, what: str, builder: str, alternative: str) -> Unsup
 
 
 def check_simple_size(email: Email, *, limit: int, api: str) -> None:
-    """Check the size SES's MIME assembly of a simple send will have, exactly when it matters."""
+    """Check the size SES's MIME assembly of a simple send will have, exactly when it matters.
+
+    The builders call this only when the send has more than `SIMPLE_CHARS_V1` (or ``_V2``)
+    characters, reply-to addresses or attachments; everything else is under the bound.
+    """
     chars = len(email.subject or "") + len(email.text or "") + len(email.html or "")
     attached = sum([len(a.content) for a in email.attachments]) if email.attachments else 0
-    bound = _BYTES_PER_CHAR_BOUND * chars + 2 * attached + _OVERHEAD_BOUND
+    bound = (
+        _BYTES_PER_CHAR_BOUND * chars
+        + _BYTES_PER_REPLY_TO_BOUND * len(email.reply_to)
+        + 2 * attached  # base64: 4 bytes (plus CRLF per 76) for every 3
+        + _OVERHEAD_BOUND
+    )
     if bound > limit:
         rules.check_message_size(mime.encoded_size(email), limit=limit, api=api)

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from email.header import decode_header, make_header
 from email.utils import formataddr
 from pathlib import Path
-from typing import Any, Final, TypeAlias
+from typing import Any, Final, TypeAlias, TypeVar
 
 from seskit import rules
 from seskit.errors import (
@@ -61,13 +61,35 @@ _SIMPLE_ADDR_RE: Final = re.compile(
 )
 
 
+_Value = TypeVar("_Value")
+
+
+def _remake(cls: type[_Value], fields: dict[str, Any]) -> _Value:
+    """Unpickle (or copy) a value through its constructor, which checks it again."""
+    return cls(**fields)
+
+
+class _AddressSlots:
+    """The storage of an `Address`, filled before it becomes one (the `_EmailSlots` way)."""
+
+    __slots__ = ("email", "formatted", "name")
+
+    email: str
+    name: str | None
+    formatted: str
+
+
+_new_slots = object.__new__
+
+
 def _new_address(email: str, name: str | None, formatted: str) -> Address:
-    # Values already checked by Address.parse: skip the second round of checks in __init__.
-    address = object.__new__(Address)
-    object.__setattr__(address, "email", email)
-    object.__setattr__(address, "name", name)
-    object.__setattr__(address, "formatted", formatted)
-    return address
+    # Values already checked by _checked. Plain stores, then the class: no object.__setattr__.
+    address = _new_slots(_AddressSlots)
+    address.email = email
+    address.name = name
+    address.formatted = formatted
+    address.__class__ = Address
+    return address  # type: ignore[return-value]  # now an Address
 
 
 def _checked(email: str, name: str | None, field: str) -> tuple[str, str | None, str]:
@@ -93,8 +115,8 @@ def _checked(email: str, name: str | None, field: str) -> tuple[str, str | None,
     return addr, name, formatted
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Address:
+@dataclass(frozen=True, kw_only=True, init=False)
+class Address(_AddressSlots):
     """One email address, with an optional display name.
 
     ``email`` is the bare ``local@domain`` as sent (a Unicode domain is stored in Punycode);
@@ -106,15 +128,24 @@ class Address:
     '=?utf-8?q?Zo=C3=AB?= <zoe@xn--bcher-kva.example>'
     """
 
+    __slots__ = ()
+
     email: str
-    name: str | None = None
+    name: str | None  # None by default (in __new__: a class-level default would hide the slot)
     formatted: str = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        email, name, formatted = _checked(self.email, self.name, "address")
-        object.__setattr__(self, "email", email)
-        object.__setattr__(self, "name", name)
-        object.__setattr__(self, "formatted", formatted)
+    def __new__(cls, *, email: str, name: str | None = None) -> Address:
+        email, name, formatted = _checked(email, name, "address")
+        if cls is Address:
+            return _new_address(email, name, formatted)
+        address = _new_slots(cls)  # a subclass: its layout may differ, so set the fields
+        for attribute, value in (("email", email), ("name", name), ("formatted", formatted)):
+            object.__setattr__(address, attribute, value)
+        return address
+
+    def __reduce__(self) -> tuple[Callable[..., Address], tuple[type[Address], dict[str, Any]]]:
+        # Address.__new__ takes keywords, so pickle and copy rebuild through it (and check again).
+        return _remake, (type(self), {"email": self.email, "name": self.name})
 
     @classmethod
     def parse(cls, text: str, *, field: str = "address") -> Address:
@@ -423,9 +454,6 @@ class _EmailSlots:
     return_path: Address | None
 
 
-_new_slots = object.__new__
-
-
 @dataclass(frozen=True, kw_only=True, init=False)
 class Email(_EmailSlots):
     """One message: sender, recipients, content, custom headers, attachments, tags.
@@ -519,7 +547,7 @@ class Email(_EmailSlots):
 
     def __reduce__(self) -> tuple[Callable[..., Email], tuple[type[Email], dict[str, object]]]:
         # Email.__new__ takes keywords, so pickle and copy rebuild through it (and check again).
-        return _remake_email, (type(self), {name: getattr(self, name) for name in _EMAIL_FIELDS})
+        return _remake, (type(self), {name: getattr(self, name) for name in _EMAIL_FIELDS})
 
     @property
     def recipients(self) -> tuple[Address, ...]:
@@ -545,10 +573,6 @@ def _check_email(email: _EmailSlots, count: int) -> None:
                 "attachment-inline",
                 "inline attachments are referenced from the HTML body; this email has none",
             )
-
-
-def _remake_email(cls: type[Email], fields: dict[str, Any]) -> Email:
-    return cls(**fields)
 
 
 TemplateDataInput: TypeAlias = str | Mapping[str, object]

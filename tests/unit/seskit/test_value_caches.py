@@ -222,3 +222,40 @@ def test_email_subclasses_get_checked_fields() -> None:
     assert (tracked.sender.email, tracked.subject) == ("s@example.com", "Hi")
     with invalid(RecipientError, "to", "min-recipients"):
         Tracked(sender="s@example.com")
+
+
+def test_address_is_a_frozen_keyword_only_value_that_pickles() -> None:
+    address = Address.parse("Zoë <zoe@bücher.example>")
+    assert address == Address(email="zoe@xn--bcher-kva.example", name="Zoë")
+    assert hash(address) == hash(Address(email="zoe@xn--bcher-kva.example", name="Zoë"))
+    assert repr(address) == "Address(email='zoe@xn--bcher-kva.example', name='Zoë')"
+    for other in (pickle.loads(pickle.dumps(address)), copy.copy(address), copy.deepcopy(address)):
+        assert type(other) is Address
+        assert (other.email, other.name, other.formatted) == (
+            address.email,
+            address.name,
+            address.formatted,
+        )
+    assert dataclasses.replace(address, name="Zoe").formatted == "Zoe <zoe@xn--bcher-kva.example>"
+    assert [f.name for f in dataclasses.fields(Address)] == ["email", "name", "formatted"]
+    parameters = inspect.signature(Address).parameters.values()
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in parameters)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        address.email = "other@example.com"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        address.extra = 1  # type: ignore[attr-defined]
+    with invalid(AddressError, "address", "address-syntax"):
+        Address(email="broken")
+
+
+def test_address_subclasses_get_checked_fields() -> None:
+    class Contact(Address):
+        """A subclass with a __dict__ (so a layout of its own)."""
+
+    contact = Contact(email="a@example.com", name=" Ana ")
+    assert type(contact) is Contact
+    assert (contact.email, contact.name, contact.formatted) == (
+        "a@example.com",
+        "Ana",
+        "Ana <a@example.com>",
+    )
