@@ -108,19 +108,23 @@ def refuse(email_field: str, what: str, builder: str, alternative: str) -> Unsup
     )
 
 
+def simple_size_bound(email: Email) -> int:
+    """An upper bound on the MIME size of ``email`` sent as a simple message (see above)."""
+    chars = len(email.subject or "") + len(email.text or "") + len(email.html or "")
+    attached = sum([len(a.content) for a in email.attachments]) if email.attachments else 0
+    return (
+        _BYTES_PER_CHAR_BOUND * chars
+        + _BYTES_PER_REPLY_TO_BOUND * len(email.reply_to)
+        + 2 * attached  # base64: 4 bytes (plus CRLF per 76) for every 3
+        + _OVERHEAD_BOUND
+    )
+
+
 def check_simple_size(email: Email, *, limit: int, api: str) -> None:
     """Check the size SES's MIME assembly of a simple send will have, exactly when it matters.
 
     The builders call this only when the send has more than `SIMPLE_CHARS_V1` (or ``_V2``)
     characters, reply-to addresses or attachments; everything else is under the bound.
     """
-    chars = len(email.subject or "") + len(email.text or "") + len(email.html or "")
-    attached = sum([len(a.content) for a in email.attachments]) if email.attachments else 0
-    bound = (
-        _BYTES_PER_CHAR_BOUND * chars
-        + _BYTES_PER_REPLY_TO_BOUND * len(email.reply_to)
-        + 2 * attached  # base64: 4 bytes (plus CRLF per 76) for every 3
-        + _OVERHEAD_BOUND
-    )
-    if bound > limit:
+    if simple_size_bound(email) > limit:
         rules.check_message_size(mime.encoded_size(email), limit=limit, api=api)

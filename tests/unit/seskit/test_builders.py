@@ -17,10 +17,13 @@ from seskit import (
     Email,
     HeaderError,
     RecipientError,
+    SizeError,
     Template,
     TemplateDataError,
     UnsupportedFeatureError,
     ValidationError,
+    _payload,
+    mime,
     v1,
     v2,
 )
@@ -356,3 +359,61 @@ def test_bulk_payload_shapes() -> None:
         ],
         "DefaultTags": [{"Name": "d", "Value": "1"}],
     }
+
+
+def _bound_holds(email: Email) -> None:
+    assert _payload.simple_size_bound(email) >= mime.encoded_size(email)
+
+
+@settings(max_examples=60, deadline=None)
+@given(strategies.emails(simple=False))
+def test_simple_size_bound_is_never_below_the_exact_size(email: Email) -> None:
+    _bound_holds(email)
+
+
+@pytest.mark.parametrize(
+    "subject",
+    ["😀" * 20_000, "中" * 20_000, "é" * 20_000, "a😀 " * 5_000, " ".join(["x" * 77] * 500)],
+)
+def test_simple_size_bound_holds_for_the_costliest_subjects_and_reply_tos(subject: str) -> None:
+    reply_to = [f"Zoë Ångström Øster <reply{i}@example.com>" for i in range(200)]
+    _bound_holds(
+        Email(sender="s@example.com", to="a@example.com", subject=subject, text="😀\n" * 10_000)
+    )
+    _bound_holds(
+        Email(sender="s@example.com", to="a@example.com", reply_to=reply_to, subject="s", html="h")
+    )
+
+
+def test_simple_size_shortcut_still_rejects_what_is_too_big() -> None:
+    # Just over the character shortcut: the exact size decides, and it is under the limit.
+    text = "a" * (_payload.SIMPLE_CHARS_V1 + 1)
+    assert v1.send_email(Email(sender="s@example.com", to="a@example.com", subject="s", text=text))
+    too_big = Email(sender="s@example.com", to="a@example.com", subject="s", text="😀" * 2_000_000)
+    with invalid(SizeError, "email", "max-message-bytes"):
+        v1.send_email(too_big)
+    v2.send_email(too_big)  # 40 MB in v2
+    with invalid(SizeError, "email", "max-message-bytes"):
+        v2.send_email(
+            Email(sender="s@example.com", to="a@example.com", subject="s", html="😀" * 8_000_000)
+        )
+
+
+def test_simple_size_shortcut_counts_reply_to_addresses(monkeypatch: pytest.MonkeyPatch) -> None:
+    exact_sizes: list[int] = []
+
+    def encoded_size(email: Email) -> int:
+        exact_sizes.append(size := mime.plan(email).size)
+        return size
+
+    monkeypatch.setattr(mime, "encoded_size", encoded_size)
+    text = "😀" * (_payload.SIMPLE_CHARS_V1 - 10)  # under the character shortcut on its own
+    alone = Email(sender="s@example.com", to="a@example.com", subject="s", text=text)
+    v1.send_email(alone)
+    assert exact_sizes == []
+    replies = [f"{'r' * 60}{i}@{'d' * 60}.example.com" for i in range(50)]
+    v1.send_email(
+        Email(sender="s@example.com", to="a@example.com", reply_to=replies, subject="s", text=text)
+    )
+    assert len(exact_sizes) == 1  # the bound no longer clears it, so the exact size was taken
+    assert exact_sizes[0] < 10_485_760
