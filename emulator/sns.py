@@ -28,7 +28,8 @@ both parts for webhooks (there is no topic to create: a subscription names any t
 
 `EventPublisher` ties it together: a `emulator.ses.state.Backend` record listener generates each
 accepted message's events (`emulator.events`), logs them, routes them to topics and delivers
-them; `install` mounts it and its HTTP endpoints on the emulator's application.
+them (or, when no topic could take them, logs the message so they are generated when read);
+`install` mounts it and its HTTP endpoints on the emulator's application.
 """
 
 from __future__ import annotations
