@@ -258,36 +258,45 @@ TagsInput: TypeAlias = Mapping[str, str] | Iterable[Tag]
 """Tags as ``{"name": "value"}`` or as `Tag` values."""
 
 
-# Tags by (name, value), for the same reason as _PARSED: campaigns reuse a handful of tags.
-# Keyed by the (name, value) pairs that dict.items() yields, so a lookup builds nothing.
-_TAGS: dict[tuple[str, str], Tag] = {}
+# Tags by name, then value, for the same reason as _PARSED: campaigns reuse a handful of tags.
+# Two lookups by string (whose hashes Python keeps) cost less than building a (name, value)
+# key for each tag. Bounded like _PARSED, by the number of tags held.
+_TAGS: dict[str, dict[str, Tag]] = {}
 _TAGS_MAX: Final = 4096
 _TAGS_get = _TAGS.get
+_tags_held = 0
 
 
 def _tag(name: str, value: str) -> Tag:
-    tag = _TAGS_get((name, value))
+    global _tags_held
+    by_value = _TAGS_get(name)
+    tag = None if by_value is None else by_value.get(value)
     if tag is None:
         tag = Tag(name=name, value=value)
-        if len(_TAGS) >= _TAGS_MAX:
+        if _tags_held >= _TAGS_MAX:
             _TAGS.clear()
-        _TAGS[name, value] = tag
+            _tags_held = 0
+        _TAGS.setdefault(name, {})[value] = tag
+        _tags_held += 1
     return tag
 
 
 def _tags(value: TagsInput) -> tuple[Tag, ...]:
     if type(value) is dict:
-        # Tags seen before: one lookup each (see _addresses); a miss takes the general path.
+        # Tags seen before: two lookups each (see _addresses); a miss takes the general path.
         found = []
         try:
-            for item in value.items():
-                tag = _TAGS_get(item)
+            for name in value:
+                by_value = _TAGS_get(name)
+                if by_value is None:
+                    break
+                tag = by_value.get(value[name])
                 if tag is None:
                     break
                 found.append(tag)
             else:
                 return tuple(found)
-        except TypeError:  # an unhashable value; Tag() below says what is wrong with it
+        except TypeError:  # an unhashable name or value; Tag() below says what is wrong
             pass
     if isinstance(value, Mapping):
         return tuple([_tag(name, tag_value) for name, tag_value in value.items()])
