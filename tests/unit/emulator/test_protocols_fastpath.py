@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
+import pytest
 from botocore.awsrequest import create_request_object, prepare_request_dict
 from botocore.serialize import create_serializer
 from hypothesis import HealthCheck, given, settings
@@ -633,3 +634,25 @@ def test_json_writers_match_the_tree_walk(data: st.DataObject, name: str) -> Non
 @given(text=st.text())
 def test_xml_text_matches_translating_every_character(text: str) -> None:
     assert query.xml_text(text) == text.translate(_XML_ESCAPES)
+
+
+def test_reading_the_same_body_twice_gives_equal_independent_fields() -> None:
+    body = b"Action=SendEmail&Source=a%40example.com"
+    first = query.parse_form(body, "x=1")
+    first["Action"] = "changed"
+    assert query.parse_form(body, "x=1") == {
+        "x": "1",
+        "Action": "SendEmail",
+        "Source": "a@example.com",
+    }
+    assert query.parse_form(body, "x=2")["x"] == "2"
+    assert query.parse_form(bytes(bytearray(body)))["Action"] == "SendEmail"
+
+
+@pytest.mark.parametrize(
+    "piece", ["%41", "%2B", "%7e", "%C3%A9", "%e2%98%83", "%zz", "%4", "%", "%%41", "é%41", "+"]
+)
+def test_long_values_decode_like_parse_qsl(piece: str) -> None:
+    # Past the cache's length bound, with the ASCII shortcut and each way out of it.
+    body = f"k=x{piece * 120}&{piece}=v".encode()
+    assert _decoded(body) == _ref_parse_form(body)
