@@ -17,6 +17,7 @@ import base64
 import math
 import os
 import quopri
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -115,20 +116,20 @@ def build_message(
     base64) rather than through ``EmailMessage``, whose header objects cost milliseconds per
     message; the output is the same shape: CRLF line ends, 7-bit clean.
     """
-    out: list[bytes] = [
-        _header("From", _addresses([from_])),
-    ]
+    # One string for the header section, encoded once (ASCII, "?" for anything else).
+    out = [f"From: {_addresses((from_,))}"]
     if to:
-        out.append(_header("To", _addresses(to)))
+        out.append(f"To: {_addresses(to)}")
     if cc:
-        out.append(_header("Cc", _addresses(cc)))
+        out.append(f"Cc: {_addresses(cc)}")
     if reply_to:
-        out.append(_header("Reply-To", _addresses(reply_to)))
-    out.append(_header("Subject", _unstructured("Subject", subject or "")))
-    out.append(_header("Message-ID", message_id))
-    out.append(_header("Date", date))
-    out.extend(_header(name, value) for name, value in headers)
-    out.append(b"MIME-Version: 1.0")
+        out.append(f"Reply-To: {_addresses(reply_to)}")
+    out.append(f"Subject: {_unstructured('Subject', subject or '')}")
+    out.append(f"Message-ID: {message_id}")
+    out.append(f"Date: {date}")
+    out.extend(f"{name}: {value}" for name, value in headers)
+    out.append("MIME-Version: 1.0\r\n")
+    head = "\r\n".join(out).encode("ascii", "replace")
     body = _body(text, html)
     inline = [a for a in attachments if a.inline]
     regular = [a for a in attachments if not a.inline]
@@ -136,7 +137,7 @@ def build_message(
         body = _multipart("related", [body, *(_attachment(a) for a in inline)])
     if regular:
         body = _multipart("mixed", [body, *(_attachment(a) for a in regular)])
-    return _CRLF.join(out) + _CRLF + body
+    return head + body
 
 
 _CRLF: Final = b"\r\n"
@@ -144,10 +145,6 @@ _CRLF: Final = b"\r\n"
 
 def _is_ascii(value: str) -> bool:
     return value.isascii()
-
-
-def _header(name: str, value: str) -> bytes:
-    return f"{name}: {value}".encode("ascii", "replace")
 
 
 def _unstructured(name: str, value: str) -> str:
@@ -160,8 +157,9 @@ def _unstructured(name: str, value: str) -> str:
 
 def _addresses(values: Sequence[str]) -> str:
     """An address-list value; display names that are not ASCII become RFC 2047 words."""
-    if all(_is_ascii(v) for v in values):
-        return ", ".join(values)
+    joined = ", ".join(values)
+    if joined.isascii():
+        return joined
     encoded = []
     for value in values:
         if _is_ascii(value):
@@ -189,7 +187,17 @@ def _multipart(subtype: str, parts: Sequence[bytes]) -> bytes:
     return _CRLF.join(chunks)
 
 
+# Line breaks `str.splitlines` knows in ASCII text besides LF; text without them splits on LF.
+_OTHER_LINE_BREAKS: Final = re.compile(r"[\r\v\f\x1c-\x1e]")
+
+
 def _text_part(content: str, subtype: str) -> bytes:
+    if content.isascii() and not _OTHER_LINE_BREAKS.search(content):
+        # The common case, without a list of lines: LF-separated ASCII becomes CRLF text.
+        body = content[:-1] if content.endswith("\n") else content
+        if len(body) <= 998 or max(map(len, body.split("\n"))) <= 998:  # RFC 5322 §2.1.1
+            payload = body.replace("\n", "\r\n").encode("ascii")
+            return _TEXT_HEADS[subtype, "7bit"] + payload + _CRLF
     lines = content.splitlines()
     if _is_ascii(content) and all(len(line) <= 998 for line in lines):  # RFC 5322 §2.1.1
         encoding = "7bit"
@@ -199,11 +207,17 @@ def _text_part(content: str, subtype: str) -> bytes:
         payload = quoprimime.body_encode(
             "\n".join(lines).encode("utf-8").decode("latin-1"), eol="\r\n"
         ).encode("ascii")
-    head = (
+    return _TEXT_HEADS[subtype, encoding] + payload + _CRLF
+
+
+_TEXT_HEADS: Final = {
+    (subtype, encoding): (
         f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
         f"Content-Transfer-Encoding: {encoding}\r\n\r\n"
     ).encode()
-    return head + payload + _CRLF
+    for subtype in ("plain", "html")
+    for encoding in ("7bit", "quoted-printable")
+}
 
 
 def _body(text: str | None, html: str | None) -> bytes:

@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from emulator.config import Settings
 from emulator.ses import configsets, errors, identities, mime, simulator, templates, throttle
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 __all__ = [
     "RULES",
     "SINGLE_OCCURRENCE_HEADERS",
+    "BulkData",
     "Check",
     "Draft",
     "Refusal",
@@ -127,6 +128,7 @@ class Draft:
     tags: list[tuple[str, str]]
     headers: list[tuple[str, str]] = field(default_factory=list)
     template_data: str | None = None
+    template_values: dict[str, Any] | None = None  # template_data parsed, when already known
     message_id: str = ""
     subject: str | None = None
     mime: bytes | None = None
@@ -526,7 +528,10 @@ def check_template(check: Check) -> None:
     check.template = template
     for draft in check.drafts:
         try:
-            rendered = templates.render(template, draft.template_data or "{}")
+            values = draft.template_values
+            if values is None:
+                values = templates.parse_data(draft.template_data or "{}")
+            rendered = templates.render_data(template, values)
         except templates.RenderingError as exc:
             draft.rendering_error = exc.message
             continue
@@ -690,18 +695,59 @@ def run(check: Check) -> None:
 def data_for_entry(default: str | None, replacement: str | None) -> str:
     """A bulk entry's template data: the default object with the replacement's keys on top.
 
-    Invalid JSON in either is passed through unchanged, so rendering reports it (the message
-    is then recorded as a rendering failure, as SES does) [D].
+    Invalid JSON in either (or JSON nested too deeply to read) is passed through unchanged, so
+    rendering reports it (the message is then recorded as a rendering failure, as SES does) [D].
     """
-    if not replacement:
-        return default or "{}"
-    if not default:
-        return replacement
-    try:
-        base = json.loads(default)
-        extra = json.loads(replacement)
-    except ValueError:
-        return replacement
-    if not isinstance(base, dict) or not isinstance(extra, dict):
-        return replacement
-    return json.dumps({**base, **extra})
+    return BulkData(default).entry(replacement)[0]
+
+
+_UNREAD: Final = object()  # BulkData's default not parsed yet
+_UNREADABLE: Final = object()  # ... or not JSON (or too deeply nested to parse)
+
+
+class BulkData:
+    """One bulk call's template data: its default parsed once, each entry's merged over it.
+
+    `entry` returns the entry's data as text (what is recorded, the same as `data_for_entry`)
+    and, when it is known to be a JSON object, that object, so rendering need not parse the
+    text again (``json.loads(json.dumps(obj)) == obj`` for any object ``json.loads`` makes).
+    The objects share the default's values: readers must not change them.
+    """
+
+    __slots__ = ("_base", "_default")
+
+    def __init__(self, default: str | None) -> None:
+        self._default = default
+        self._base: Any = _UNREAD
+
+    def _parsed_default(self) -> Any:
+        if self._base is _UNREAD:
+            try:
+                self._base = json.loads(self._default or "")
+            except (ValueError, RecursionError):
+                self._base = _UNREADABLE
+        return self._base
+
+    def entry(self, replacement: str | None) -> tuple[str, dict[str, Any] | None]:
+        """``(data text, data object or None)`` for an entry with this replacement data."""
+        if not replacement:
+            if not self._default:
+                return "{}", None
+            base = self._parsed_default()
+            return self._default, base if isinstance(base, dict) else None
+        if not self._default:
+            return replacement, None
+        base = self._parsed_default()
+        if not isinstance(base, dict):
+            return replacement, None
+        try:
+            extra = json.loads(replacement)
+        except (ValueError, RecursionError):
+            return replacement, None
+        if not isinstance(extra, dict):
+            return replacement, None
+        merged = {**base, **extra}
+        try:
+            return json.dumps(merged), merged
+        except RecursionError:  # nested deeper than json can write back: rendering reports it
+            return replacement, None

@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 from emulator.ses import mime, policy, simulator, throttle
 from emulator.ses.context import RequestContext
@@ -62,19 +62,29 @@ Headers = tuple[tuple[str, str], ...]
 
 def new_message_id(now: float) -> str:
     """A MessageId in SES's observed shape: ``0100`` + epoch ms (12 hex), a uuid4, ``-000000``."""
-    return f"0100{int(now * 1000) & 0xFFFFFFFFFFFF:012x}-{_uuid4()}-000000"
+    return _message_ids(now, 1)[0]
 
 
-# The version (4) and variant (RFC 4122) bits of a random UUID (RFC 4122 §4.4).
-_UUID4_CLEAR: Final = ~((0xF000 << 64) | (0xC000 << 48))
-_UUID4_SET: Final = (0x4000 << 64) | (0x8000 << 48)
+def _message_ids(now: float, count: int) -> list[str]:
+    """``count`` MessageIds for messages sent at ``now``, from one read of random bytes."""
+    prefix = f"0100{int(now * 1000) & 0xFFFFFFFFFFFF:012x}-"
+    hexes = os.urandom(16 * count).hex()
+    return [f"{prefix}{_uuid4_text(hexes[i : i + 32])}-000000" for i in range(0, 32 * count, 32)]
+
+
+# A random UUID's version nibble is 4 and its variant bits 10 (RFC 4122 §4.4): the variant
+# digit of 32 random hex digits, mapped onto 8, 9, a or b.
+_VARIANT_DIGIT: Final = {d: "89ab"[int(d, 16) & 3] for d in "0123456789abcdef"}
+
+
+def _uuid4_text(h: str) -> str:
+    """``str(uuid.UUID(hex=h, version=4))`` for 32 random hex digits, without the object."""
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT_DIGIT[h[16]]}{h[17:20]}-{h[20:]}"
 
 
 def _uuid4() -> str:
-    """``str(uuid.uuid4())``, written directly: the `uuid.UUID` object costs more than the bits."""
-    n = int.from_bytes(os.urandom(16)) & _UUID4_CLEAR | _UUID4_SET
-    h = f"{n:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    """``str(uuid.uuid4())``: 122 random bits from `os.urandom`, as `uuid.uuid4` takes them."""
+    return _uuid4_text(os.urandom(16).hex())
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -188,14 +198,20 @@ def send(ctx: RequestContext, request: SendRequest) -> list[EntryResult]:
             throttle.commit(state, check.budget, now=now)
     results: list[EntryResult] = []
     bulk_id = _uuid4() if request.bulk is not None else None
+    shared = _Shared.of(ctx, check, bulk_id)
+    point: dict[str, int] | None = None  # created with the first accepted message
+    store = ctx.backend.store
+    listeners = ctx.backend.record_listeners
     for draft in check.drafts:
         if draft.refusal is not None:
             results.append(EntryResult(None, draft.refusal))
             continue
-        record = _record(ctx, check, draft, bulk_id)
-        ctx.backend.store.add(record)
-        _count_statistics(state, record, now)
-        for listener in ctx.backend.record_listeners:
+        record = _record(shared, check, draft)
+        store.add(record)
+        if point is None:
+            point = _statistics_point(state, now)
+        _count_statistics(point, record)
+        for listener in listeners:
             listener(record)
         results.append(EntryResult(record.id))
     return results
@@ -205,7 +221,6 @@ def send(ctx: RequestContext, request: SendRequest) -> list[EntryResult]:
 
 
 def _draft(
-    now: float,
     *,
     to: Sequence[str],
     cc: Sequence[str],
@@ -214,7 +229,9 @@ def _draft(
     tags: Tags,
     headers: Headers = (),
     template_data: str | None = None,
+    template_values: dict[str, Any] | None = None,
     recipients: Sequence[str] | None = None,
+    message_id: str,
 ) -> policy.Draft:
     bare = (
         list(recipients) if recipients is not None else [policy.bare_address(a) for a in envelope]
@@ -228,8 +245,9 @@ def _draft(
         tags=list(tags),
         headers=list(headers),
         template_data=template_data,
-        message_id=new_message_id(now),
-        simulator_count=sum(1 for a in bare if simulator.is_simulator(a)),
+        template_values=template_values,
+        message_id=message_id,
+        simulator_count=sum(map(simulator.is_simulator, bare)),
     )
 
 
@@ -263,37 +281,47 @@ def _prepare(request: SendRequest, now: float) -> _Prepared:
         addresses=_address_fields(request, source),
         configuration_set=request.configuration_set,
     )
+    addresses = prepared.addresses
     if request.bulk is None:
         assert request.destination is not None
-        entries = [
+        entries: Sequence[BulkEntry] = (
             BulkEntry(
                 destination=request.destination,
                 template_data=request.template_data,
                 tags=request.tags,
                 headers=request.headers,
-            )
-        ]
-        merge = False
+            ),
+        )
+        bulk_data = None
     else:
-        entries = list(request.bulk)
-        merge = True
-    for entry in entries:
+        entries = request.bulk
+        bulk_data = policy.BulkData(request.template_data)  # the default is parsed once
+    message_ids = _message_ids(now, len(entries))
+    for entry, message_id in zip(entries, message_ids, strict=True):
         dest = entry.destination
-        prepared.addresses.extend(("To", a) for a in dest.to)
-        prepared.addresses.extend(("Cc", a) for a in dest.cc)
-        prepared.addresses.extend(("Bcc", a) for a in dest.bcc)
+        addresses += [("To", a) for a in dest.to]
+        if dest.cc:
+            addresses += [("Cc", a) for a in dest.cc]
+        if dest.bcc:
+            addresses += [("Bcc", a) for a in dest.bcc]
+        if bulk_data is None:
+            tags, headers = entry.tags, entry.headers
+            template_data, template_values = entry.template_data, None
+        else:
+            tags = _merge_by_name(request.tags, entry.tags)
+            headers = _merge_by_name(request.headers, entry.headers)
+            template_data, template_values = bulk_data.entry(entry.template_data)
         prepared.drafts.append(
             _draft(
-                now,
                 to=dest.to,
                 cc=dest.cc,
                 bcc=dest.bcc,
                 envelope=dest.all,
-                tags=_merge_by_name(request.tags, entry.tags) if merge else entry.tags,
-                headers=_merge_by_name(request.headers, entry.headers) if merge else entry.headers,
-                template_data=policy.data_for_entry(request.template_data, entry.template_data)
-                if merge
-                else entry.template_data,
+                tags=tags,
+                headers=headers,
+                template_data=template_data,
+                template_values=template_values,
+                message_id=message_id,
             )
         )
     return prepared
@@ -340,13 +368,13 @@ def _prepare_raw(request: SendRequest, now: float) -> _Prepared:
         prepared.addresses.extend(("To", bare) for bare in recipients)
     prepared.drafts.append(
         _draft(
-            now,
             to=[g for g, _ in to],
             cc=[g for g, _ in cc],
             bcc=[g for g, _ in bcc],
             envelope=envelope,
             recipients=recipients,
             tags=tags,
+            message_id=new_message_id(now),
         )
     )
     return prepared
@@ -361,18 +389,57 @@ def _suppressed_reasons(check: policy.Check) -> list[str] | None:
     return list(reasons) if isinstance(reasons, list) else None
 
 
-def _record(
-    ctx: RequestContext, check: policy.Check, draft: policy.Draft, bulk_id: str | None
-) -> MessageRecord:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Shared:
+    """What every record of one call has in common, worked out once per call."""
+
+    account: str
+    region: str
+    source: str
+    envelope_from: str
+    template: str | None
+    bulk_id: str | None
+    suppressed_reasons: list[str] | None
+    subject: str | None  # raw: the decoded Subject header
+    reply_to: tuple[str, ...]  # each record gets its own list of these
+
+    @classmethod
+    def of(cls, ctx: RequestContext, check: policy.Check, bulk_id: str | None) -> _Shared:
+        request = check.request
+        template_name: str | None = None
+        if request.kind == "template":
+            template_name = (
+                request.template_name if request.template_content is None else "<inline>"
+            )
+        subject: str | None = None
+        reply_to = request.reply_to
+        if check.raw is not None:
+            header_subject = check.raw.get("Subject")
+            subject = mime.decode_subject(header_subject) if header_subject is not None else None
+            reply_to = tuple(g for g, _ in mime.parse_address_header(check.raw.get_all("Reply-To")))
+        source = check.source or ""
+        return cls(
+            account=ctx.account_id,
+            region=ctx.region,
+            source=source,
+            envelope_from=policy.bare_address(source),
+            template=template_name,
+            bulk_id=bulk_id,
+            suppressed_reasons=_suppressed_reasons(check),
+            subject=subject,
+            reply_to=reply_to,
+        )
+
+
+def _record(shared: _Shared, check: policy.Check, draft: policy.Draft) -> MessageRecord:
     request = check.request
     now = check.now
-    reasons = _suppressed_reasons(check)
+    reasons = shared.suppressed_reasons
+    state = check.state
     outcomes: dict[str, str] = {
-        rcpt: simulator.outcome_for(rcpt, check.state, suppressed_reasons=reasons)
+        rcpt: simulator.outcome_for(rcpt, state, suppressed_reasons=reasons)
         for rcpt in draft.recipients
     }
-    subject = draft.subject
-    reply_to = list(request.reply_to)
     if check.raw is not None:
         raw_bytes = check.raw.rebuild(
             drop=_STRIPPED_RAW_HEADERS,
@@ -381,55 +448,56 @@ def _record(
                 ("Date", mime.date_header(now)),
             ),
         )
-        header_subject = check.raw.get("Subject")
-        subject = mime.decode_subject(header_subject) if header_subject is not None else None
-        reply_to = [g for g, _ in mime.parse_address_header(check.raw.get_all("Reply-To"))]
+        subject = shared.subject
     else:
         raw_bytes = draft.mime or b""
-    template_name: str | None = None
-    if request.kind == "template":
-        template_name = request.template_name if request.template_content is None else "<inline>"
-    source = check.source or ""
+        subject = draft.subject
+    templated = request.kind == "template"
     return MessageRecord(
         id=draft.message_id,
-        account=ctx.account_id,
-        region=ctx.region,
+        account=shared.account,
+        region=shared.region,
         api=request.api,
         operation=request.operation,
         kind=request.kind,
         timestamp=now,
-        source=source,
-        envelope_from=policy.bare_address(source),
+        source=shared.source,
+        envelope_from=shared.envelope_from,
         to=draft.to,
         cc=draft.cc,
         bcc=draft.bcc,
         recipients=list(draft.recipients),
-        reply_to=reply_to,
+        reply_to=list(shared.reply_to),
         subject=subject,
         raw=raw_bytes,
-        template=template_name,
-        template_data=draft.template_data if request.kind == "template" else None,
+        template=shared.template,
+        template_data=draft.template_data if templated else None,
         tags=list(draft.tags),
         configuration_set=check.configuration_set_name,
-        bulk_id=bulk_id,
+        bulk_id=shared.bulk_id,
         outcomes=outcomes,
         status="rendering_failure" if draft.rendering_error is not None else "accepted",
         rendering_error=draft.rendering_error,
     )
 
 
-def _count_statistics(state: AccountState, record: MessageRecord, now: float) -> None:
-    """GetSendStatistics counters, per 15-minute bucket, counted in recipients.
-
-    Delivery attempts are the recipients of rendered messages; bounces include simulator and
-    suppression-list bounces; a rendering failure counts as a reject [I]. Calls SES refused
-    (4xx) count nowhere.
-    """
+def _statistics_point(state: AccountState, now: float) -> dict[str, int]:
+    """The GetSendStatistics counters of ``now``'s 15-minute bucket (created empty if new)."""
     key = int(now // STATISTICS_BUCKET_SECONDS) * STATISTICS_BUCKET_SECONDS
     point = state.statistics.get(key)
     if point is None:
         point = {"DeliveryAttempts": 0, "Bounces": 0, "Complaints": 0, "Rejects": 0}
         state.statistics[key] = point
+    return point
+
+
+def _count_statistics(point: dict[str, int], record: MessageRecord) -> None:
+    """GetSendStatistics counters (``point``: the send's 15-minute bucket), in recipients.
+
+    Delivery attempts are the recipients of rendered messages; bounces include simulator and
+    suppression-list bounces; a rendering failure counts as a reject [I]. Calls SES refused
+    (4xx) count nowhere.
+    """
     if record.status == "rendering_failure":
         point["Rejects"] += len(record.recipients)
         return

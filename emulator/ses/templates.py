@@ -48,8 +48,10 @@ __all__ = [
     "delete_template",
     "get_template",
     "list_templates",
+    "parse_data",
     "preview",
     "render",
+    "render_data",
     "rendered_mime",
     "update_template",
 ]
@@ -139,6 +141,7 @@ class _Tag:
     lstrip: bool = False
     rstrip: bool = False
     indent: str = ""
+    path: _Path | None = None  # a variable's name, parsed on first use
 
 
 @dataclass(slots=True)
@@ -422,7 +425,10 @@ def _parse_path(path: str) -> _Path:
 
 def _resolve(path: str, scope: _Scope) -> Any:
     """The value of a path expression, or `_MISSING`."""
-    parsed = _parse_path(path)
+    return _resolve_parsed(_parse_path(path), scope)
+
+
+def _resolve_parsed(parsed: _Path, scope: _Scope) -> Any:
     if parsed.is_literal:
         return parsed.literal
     if parsed.origin == "root":
@@ -539,18 +545,24 @@ def _run_partial(tag: _Tag, scope: _Scope, program: _Program, depth: int) -> str
     return text
 
 
+# Any character `_ESCAPES` rewrites: most values have none, and a search is cheaper than
+# translating character by character.
+_NEEDS_ESCAPE = re.compile(r"[&<>\"'`=]")
+
+
 def _run(nodes: list[_Node], scope: _Scope, program: _Program, depth: int) -> str:
     if depth > _MAX_DEPTH:
         raise _TemplateSyntaxError(f"partials nested deeper than {_MAX_DEPTH}")
     parts: list[str] = []
     for node in nodes:
-        if isinstance(node, str):
+        if type(node) is str:
             parts.append(node)
         elif isinstance(node, _Block):
             parts.append(_run_block(node, scope, program, depth))
-        elif node.kind == "partial":
-            parts.append(_run_partial(node, scope, program, depth))
-        else:
+        elif isinstance(node, _Tag):
+            if node.kind == "partial":
+                parts.append(_run_partial(node, scope, program, depth))
+                continue
             if node.name == "lookup" and len(node.params) == 2:
                 container = _resolve(node.params[0], scope)
                 key = _to_text(_resolve(node.params[1], scope))
@@ -558,11 +570,16 @@ def _run(nodes: list[_Node], scope: _Scope, program: _Program, depth: int) -> st
             elif node.params:
                 raise _TemplateSyntaxError(f'Missing helper: "{node.name}"')
             else:
-                value = _resolve(node.name, scope)
+                path = node.path
+                if path is None:
+                    path = node.path = _parse_path(node.name)
+                value = _resolve_parsed(path, scope)
                 if value is _MISSING:
                     raise _MissingAttributeError(node.name)
-            text = _to_text(value)
-            parts.append(text if node.kind == "raw" else text.translate(_ESCAPES))
+            text = value if type(value) is str else _to_text(value)
+            if node.kind != "raw" and _NEEDS_ESCAPE.search(text):
+                text = text.translate(_ESCAPES)
+            parts.append(text)
     return "".join(parts)
 
 
@@ -594,9 +611,8 @@ def _parse_data(data_json: str) -> dict[str, Any]:
 def _render_part(source: str | None, data: dict[str, Any], part: str) -> str | None:
     if source is None:
         return None
-    check_syntax(source, part=part)
     try:
-        program = _compile(source)
+        program = _compile(source)  # a syntax error: the same text `check_syntax` gives
         return _run(program.nodes, _Scope([data], {}), program, 0)
     except _MissingAttributeError as exc:
         # SES's text for a variable missing from the data [O] (ses-spec §2.4).
@@ -619,7 +635,24 @@ def render(template: Template, data_json: str) -> Rendered:
     >>> render(t, '{"name": "Ana & Bo", "xs": [1, 2]}')
     Rendered(subject='Hi Ana &amp; Bo', text='1;2;', html=None)
     """
-    data = _parse_data(data_json)
+    return render_data(template, parse_data(data_json))
+
+
+def parse_data(data_json: str) -> dict[str, Any]:
+    """The JSON object in ``data_json``, or `RenderingError` (``invalid-json``) as `render` raises.
+
+    >>> parse_data('{"name": "Ana"}')
+    {'name': 'Ana'}
+    """
+    return _parse_data(data_json)
+
+
+def render_data(template: Template, data: dict[str, Any]) -> Rendered:
+    """`render` for data already parsed (what `parse_data` returns); ``data`` is only read.
+
+    >>> render_data(Template(name="T", subject="Hi {{name}}"), {"name": "Ana"}).subject
+    'Hi Ana'
+    """
     return Rendered(
         subject=_render_part(template.subject, data, "subject"),
         text=_render_part(template.text, data, "text part"),

@@ -6,6 +6,7 @@ breaks two rules at once and asserts that the earlier one in `policy.RULES` answ
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -416,4 +417,67 @@ def test_bulk_tags_are_judged_per_entry_after_the_shared_defaults(backend: Backe
     )
     assert error_of(backend, request).message == (
         "Invalid tag name <bad name>: only alphanumeric ASCII characters, '_',  '-' are allowed."
+    )
+
+
+_DEEP = "[" * 100_000 + "]" * 100_000  # deeper than json can read
+
+
+@pytest.mark.parametrize(
+    ("default", "replacement"),
+    [
+        ('{"a": 1, "b": 2}', '{"b": 3}'),
+        ('{"a": 1}', None),
+        ('{"a": 1}', ""),
+        (None, '{"b": 3}'),
+        ("", None),
+        ("[1]", '{"b": 3}'),
+        ('{"a": 1}', "[1]"),
+        ("not json", '{"b": 3}'),
+        ('{"a": 1}', "not json"),
+        ('{"a": {"x": [1.5, null, true]}}', '{"c": "\\u00e9"}'),
+    ],
+)
+def test_bulk_data_gives_the_merged_text_and_its_object(
+    default: str | None, replacement: str | None
+) -> None:
+    text, values = policy.BulkData(default).entry(replacement)
+    assert text == policy.data_for_entry(default, replacement)
+    if values is not None:
+        assert values == json.loads(text)
+
+
+def test_data_too_deeply_nested_to_read_is_passed_through_for_rendering_to_report() -> None:
+    assert policy.data_for_entry('{"a": 1}', _DEEP) == _DEEP
+    assert policy.data_for_entry(_DEEP, '{"a": 1}') == '{"a": 1}'
+    assert policy.BulkData('{"a": 1}').entry(_DEEP) == (_DEEP, None)
+
+
+def test_bulk_entry_with_unreadably_deep_data_is_a_rendering_failure(backend: Backend) -> None:
+    backend.account().templates["T"] = Template(name="T", subject="s", text="t {{a}}")
+    request = sending.SendRequest(
+        api="v2",
+        operation="SendBulkEmail",
+        kind="template",
+        source=SENDER,
+        template_name="T",
+        template_data='{"a": 1}',
+        bulk=(
+            sending.BulkEntry(destination=sending.Destination(to=("r1@ok.example",))),
+            sending.BulkEntry(
+                destination=sending.Destination(to=("r2@ok.example",)), template_data=_DEEP
+            ),
+        ),
+    )
+    first, second = sending.send(ctx(backend, "v2", "SendBulkEmail"), request)
+    assert first.message_id is not None
+    assert second.message_id is not None
+    accepted = backend.store.get(first.message_id)
+    assert accepted is not None
+    assert accepted.status == "accepted"
+    record = backend.store.get(second.message_id)
+    assert record is not None
+    assert (record.status, record.rendering_error) == (
+        "rendering_failure",
+        "Template data is nested too deeply.",
     )

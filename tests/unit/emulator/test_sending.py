@@ -369,3 +369,49 @@ def test_date_header_is_the_rfc_5322_date_of_the_send_time(now: float) -> None:
     expected = format_datetime(datetime.fromtimestamp(now, UTC))
     assert mime.date_header(now) == expected
     assert mime.date_header(now) == expected  # the second answer comes from the per-second cache
+
+
+def test_a_bulk_call_with_every_entry_refused_counts_no_statistics(backend: Backend) -> None:
+    state = backend.account()
+    state.sandbox_override = True  # the unverified recipients are refused, entry by entry
+    request = sending.SendRequest(
+        api="v2",
+        operation="SendBulkEmail",
+        kind="template",
+        source=SENDER,
+        template_name="T",
+        template_data='{"name": "N", "town": "T"}',
+        bulk=tuple(
+            sending.BulkEntry(destination=sending.Destination(to=(f"r{i}@x.com",)))
+            for i in range(3)
+        ),
+    )
+    ctx = RequestContext(
+        api="v2",
+        operation="SendBulkEmail",
+        account_id="000000000000",
+        region="us-east-1",
+        request_id="r",
+        backend=backend,
+    )
+    results = sending.send(ctx, request)
+    assert [r.refusal.status if r.refusal else None for r in results] == [
+        ("MessageRejected", "MESSAGE_REJECTED")
+    ] * 3
+    assert state.statistics == {}
+    assert len(backend.store) == 0
+
+
+def test_raw_records_share_the_call_s_subject_and_reply_to_but_not_lists(
+    backend: Backend,
+) -> None:
+    data = (
+        b"From: sender@example.com\r\nTo: a@x.com\r\nReply-To: R <r@x.com>\r\n"
+        b"Subject: =?utf-8?q?caf=C3=A9?=\r\n\r\nbody"
+    )
+    request = sending.SendRequest(api="v1", operation="SendRawEmail", kind="raw", raw=data)
+    (first,) = run(backend, request)
+    (second,) = run(backend, request)
+    assert (first.subject, first.reply_to) == ("café", ["R <r@x.com>"])
+    assert first.reply_to == second.reply_to
+    assert first.reply_to is not second.reply_to

@@ -377,3 +377,54 @@ def test_recursive_partials_inside_deep_blocks_are_invalid_not_a_crash() -> None
     with pytest.raises(RenderingError) as caught:
         _text(source, {"t": True})
     assert caught.value.kind == "invalid-template"
+
+
+# --- parsed data, escaping ----------------------------------------------------------------
+
+_HTML_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"}
+_HTML_ESCAPES |= {"`": "&#x60;", "=": "&#x3D;"}
+
+
+@given(st.text(max_size=30))
+def test_double_brace_variables_escape_exactly_handlebars_characters(value: str) -> None:
+    expected = "".join(_HTML_ESCAPES.get(c, c) for c in value)
+    assert _text("{{v}}", {"v": value}) == expected
+
+
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+        lambda inner: (
+            st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+        ),
+        max_leaves=10,
+    )
+)
+def test_render_data_renders_what_render_renders_from_the_json(value: Any) -> None:
+    template = Template(
+        name="T", subject="{{v}}", text="{{#each v}}{{@key}}={{this}};{{/each}}", html="{{{v}}}"
+    )
+    data_json = json.dumps({"v": value})
+    assert templates.render_data(template, templates.parse_data(data_json)) == render(
+        template, data_json
+    )
+    assert templates.render_data(template, {"v": value}) == render(template, data_json)
+
+
+def test_parse_data_refuses_what_render_refuses() -> None:
+    with pytest.raises(RenderingError) as caught:
+        templates.parse_data("[1]")
+    assert (caught.value.kind, caught.value.message) == (
+        "invalid-json",
+        "Template data must be a JSON object.",
+    )
+
+
+def test_a_syntax_error_in_a_later_part_comes_after_an_earlier_missing_attribute() -> None:
+    template = Template(name="T", subject="{{absent}}", text="{{#if}}")
+    with pytest.raises(RenderingError) as caught:
+        render(template, "{}")
+    assert caught.value.message == "Attribute 'absent' is not present in the rendering data."
+    with pytest.raises(RenderingError) as caught:
+        render(Template(name="T", subject="ok", text="{{#if a}}"), "{}")
+    assert caught.value.message == "Invalid text part: unclosed block {{#if}}."
