@@ -62,6 +62,7 @@ _SIMPLE_ADDR_RE: Final = re.compile(
 
 
 _Value = TypeVar("_Value")
+_new_slots = object.__new__
 
 
 def _remake(cls: type[_Value], fields: dict[str, Any]) -> _Value:
@@ -69,8 +70,28 @@ def _remake(cls: type[_Value], fields: dict[str, Any]) -> _Value:
     return cls(**fields)
 
 
+# Frozen dataclasses set every field with object.__setattr__, about 90 ns each here: for an
+# Email's 13 fields, twice the cost of the whole payload dict. So each value class below keeps
+# its fields in a plain slotted base (_EmailSlots, _AddressSlots, _TagSlots); its __new__ fills
+# an instance of that base with ordinary attribute stores (a few ns each), runs every check,
+# and only then gives it the frozen class, whose __setattr__ refuses any change. The classes
+# share their slots, so the class can change; nothing else ever sees a half-made value.
+
+
+def _become(storage: Any, cls: type[_Value], fields: tuple[str, ...]) -> _Value:
+    """Give filled, checked ``storage`` its frozen class ``cls``."""
+    try:
+        storage.__class__ = cls
+    except TypeError:  # a subclass with a layout of its own (a __dict__, more slots): copy
+        value = _new_slots(cls)
+        for name in fields:
+            object.__setattr__(value, name, getattr(storage, name))
+        return value
+    return storage  # type: ignore[no-any-return]  # now a cls
+
+
 class _AddressSlots:
-    """The storage of an `Address`, filled before it becomes one (the `_EmailSlots` way)."""
+    """The storage of an `Address` (see `_become`)."""
 
     __slots__ = ("email", "formatted", "name")
 
@@ -79,17 +100,18 @@ class _AddressSlots:
     formatted: str
 
 
-_new_slots = object.__new__
+_ADDRESS_FIELDS: Final = ("email", "name", "formatted")
 
 
-def _new_address(email: str, name: str | None, formatted: str) -> Address:
-    # Values already checked by _checked. Plain stores, then the class: no object.__setattr__.
+def _new_address(
+    email: str, name: str | None, formatted: str, cls: type[Address] | None = None
+) -> Address:
+    # Values already checked by _checked.
     address = _new_slots(_AddressSlots)
     address.email = email
     address.name = name
     address.formatted = formatted
-    address.__class__ = Address
-    return address  # type: ignore[return-value]  # now an Address
+    return _become(address, cls or Address, _ADDRESS_FIELDS)
 
 
 def _checked(email: str, name: str | None, field: str) -> tuple[str, str | None, str]:
@@ -136,12 +158,7 @@ class Address(_AddressSlots):
 
     def __new__(cls, *, email: str, name: str | None = None) -> Address:
         email, name, formatted = _checked(email, name, "address")
-        if cls is Address:
-            return _new_address(email, name, formatted)
-        address = _new_slots(cls)  # a subclass: its layout may differ, so set the fields
-        for attribute, value in (("email", email), ("name", name), ("formatted", formatted)):
-            object.__setattr__(address, attribute, value)
-        return address
+        return _new_address(email, name, formatted, cls)
 
     def __reduce__(self) -> tuple[Callable[..., Address], tuple[type[Address], dict[str, Any]]]:
         # Address.__new__ takes keywords, so pickle and copy rebuild through it (and check again).
@@ -231,27 +248,54 @@ def _addresses(value: AddressesInput, field: str) -> tuple[Address, ...]:
     return tuple(result)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Tag:
+class _TagSlots:
+    """The storage of a `Tag` (see `_become`)."""
+
+    __slots__ = ("name", "value")
+
+    name: str
+    value: str
+
+
+_TAG_FIELDS: Final = ("name", "value")
+_tag_name_match = rules.TAG_NAME_RE.fullmatch
+_tag_value_match = rules.TAG_VALUE_RE.fullmatch
+
+
+@dataclass(frozen=True, kw_only=True, init=False)
+class Tag(_TagSlots):
     """A message tag (SES ``MessageTag``), published with the message's sending events.
 
     Names: ``A-Z a-z 0-9 _ -`` (and ``ses:feedback-id-a`` / ``ses:feedback-id-b``); values also
     allow ``.`` and ``@``; each 1-255 characters.
     """
 
+    __slots__ = ()
+
     name: str
     value: str
 
-    def __post_init__(self) -> None:
-        name, value = self.name, self.value
-        # The common case in one pass; rules.check_tag gives the precise error otherwise.
-        if not (
-            0 < len(name) <= rules.MAX_TAG_LENGTH
-            and 0 < len(value) <= rules.MAX_TAG_LENGTH
-            and rules.TAG_NAME_RE.fullmatch(name) is not None
-            and rules.TAG_VALUE_RE.fullmatch(value) is not None
-        ):
-            rules.check_tag(name, value, field=f"tags[{name!r}]")
+    def __new__(cls, *, name: str, value: str) -> Tag:
+        return _new_tag(name, value, cls)
+
+    def __reduce__(self) -> tuple[Callable[..., Tag], tuple[type[Tag], dict[str, Any]]]:
+        # Tag.__new__ takes keywords, so pickle and copy rebuild through it (and check again).
+        return _remake, (type(self), {"name": self.name, "value": self.value})
+
+
+def _new_tag(name: str, value: str, cls: type[Tag] = Tag) -> Tag:
+    # The common case in one pass; rules.check_tag gives the precise error otherwise.
+    if not (
+        0 < len(name) <= rules.MAX_TAG_LENGTH
+        and 0 < len(value) <= rules.MAX_TAG_LENGTH
+        and _tag_name_match(name) is not None
+        and _tag_value_match(value) is not None
+    ):
+        rules.check_tag(name, value, field=f"tags[{name!r}]")
+    tag = _new_slots(_TagSlots)
+    tag.name = name
+    tag.value = value
+    return _become(tag, cls, _TAG_FIELDS)
 
 
 TagsInput: TypeAlias = Mapping[str, str] | Iterable[Tag]
@@ -272,11 +316,14 @@ def _tag(name: str, value: str) -> Tag:
     by_value = _TAGS_get(name)
     tag = None if by_value is None else by_value.get(value)
     if tag is None:
-        tag = Tag(name=name, value=value)
+        tag = _new_tag(name, value)
         if _tags_held >= _TAGS_MAX:
             _TAGS.clear()
             _tags_held = 0
-        _TAGS.setdefault(name, {})[value] = tag
+            by_value = None
+        if by_value is None:
+            _TAGS[name] = by_value = {}
+        by_value[value] = tag
         _tags_held += 1
     return tag
 
@@ -298,7 +345,7 @@ def _tags(value: TagsInput) -> tuple[Tag, ...]:
                 return tuple(found)
         except TypeError:  # an unhashable name or value; Tag() below says what is wrong
             pass
-    if isinstance(value, Mapping):
+    if type(value) is dict or isinstance(value, Mapping):  # (the ABC check is slow)
         return tuple([_tag(name, tag_value) for name, tag_value in value.items()])
     tags = tuple(value)
     for index, tag in enumerate(tags):
@@ -436,14 +483,7 @@ _EMPTY: Final[tuple[()]] = ()  # the defaults below: one identity test says "lef
 
 
 class _EmailSlots:
-    """The storage of an `Email`, writable only while `Email.__new__` fills and checks it.
-
-    A frozen dataclass sets every field with ``object.__setattr__``, about 90 ns each here:
-    13 fields cost twice the whole payload dict. `Email.__new__` fills an instance of this plain
-    slotted class with ordinary attribute stores (a few ns each), runs every check, and only then
-    makes it an `Email` (same slots, so the class can change), whose ``__setattr__`` refuses any
-    change. Nothing else ever sees one of these.
-    """
+    """The storage of an `Email` (see `_become`)."""
 
     __slots__ = _EMAIL_FIELDS
 
@@ -545,14 +585,7 @@ class Email(_EmailSlots):
         self.return_path = None if return_path is None else _address(return_path, "return_path")
         if not 0 < count <= rules.MAX_RECIPIENTS or self.attachments:
             _check_email(self, count)
-        if cls is Email:
-            self.__class__ = Email  # the same slots: see _EmailSlots
-            return self  # type: ignore[return-value]  # now an Email
-        # A subclass may add slots or a __dict__, so its layout differs: copy the checked fields.
-        email = _new_slots(cls)
-        for name in _EMAIL_FIELDS:
-            object.__setattr__(email, name, getattr(self, name))
-        return email
+        return _become(self, cls, _EMAIL_FIELDS)
 
     def __reduce__(self) -> tuple[Callable[..., Email], tuple[type[Email], dict[str, object]]]:
         # Email.__new__ takes keywords, so pickle and copy rebuild through it (and check again).

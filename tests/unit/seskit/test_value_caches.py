@@ -262,3 +262,29 @@ def test_address_subclasses_get_checked_fields() -> None:
         "Ana",
         "Ana <a@example.com>",
     )
+
+
+def test_tag_is_a_frozen_keyword_only_value_that_pickles() -> None:
+    tag = Tag(name="ses:feedback-id-a", value="a.b@c")
+    assert tag == Tag(name="ses:feedback-id-a", value="a.b@c")
+    assert hash(tag) == hash(Tag(name="ses:feedback-id-a", value="a.b@c"))
+    assert repr(tag) == "Tag(name='ses:feedback-id-a', value='a.b@c')"
+    for other in (pickle.loads(pickle.dumps(tag)), copy.copy(tag), copy.deepcopy(tag)):
+        assert type(other) is Tag
+        assert other == tag
+    assert dataclasses.replace(tag, value="x").value == "x"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        tag.value = "y"  # type: ignore[misc]
+    with invalid(TagError, "tags['a b']", "tag-charset"):
+        dataclasses.replace(tag, name="a b")
+    with pytest.raises(TypeError):
+        Tag("a", "b")  # type: ignore[call-arg]
+
+
+@pytest.mark.usefixtures("empty_caches")
+def test_tags_from_any_mapping_or_tag_values_match_tags_from_a_dict() -> None:
+    from types import MappingProxyType
+
+    expected = (Tag(name="a", value="1"), Tag(name="b", value="2"))
+    for tags in ({"a": "1", "b": "2"}, MappingProxyType({"a": "1", "b": "2"}), list(expected)):
+        assert Email(sender="s@example.com", to="a@example.com", tags=tags).tags == expected
