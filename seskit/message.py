@@ -675,13 +675,13 @@ class Template:
         return cls(subject=subject, text=text, html=html)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, init=False)
-class BulkEntry:
-    """One destination of a bulk templated send: its recipients and what differs for them.
+_BULK_ENTRY_FIELDS: Final = ("to", "cc", "bcc", "replacement_data", "tags", "headers")
 
-    ``replacement_data`` (JSON object text) overrides the call's default template data;
-    ``tags`` are per-destination message tags; ``headers`` are v2 ``ReplacementHeaders``.
-    """
+
+class _BulkEntrySlots:
+    """The storage of a `BulkEntry` (see `_become`)."""
+
+    __slots__ = _BULK_ENTRY_FIELDS
 
     to: tuple[Address, ...]
     cc: tuple[Address, ...]
@@ -690,8 +690,26 @@ class BulkEntry:
     tags: tuple[Tag, ...]
     headers: tuple[Header, ...]
 
-    def __init__(
-        self,
+
+@dataclass(frozen=True, kw_only=True, init=False)
+class BulkEntry(_BulkEntrySlots):
+    """One destination of a bulk templated send: its recipients and what differs for them.
+
+    ``replacement_data`` (JSON object text) overrides the call's default template data;
+    ``tags`` are per-destination message tags; ``headers`` are v2 ``ReplacementHeaders``.
+    """
+
+    __slots__ = ()
+
+    to: tuple[Address, ...]
+    cc: tuple[Address, ...]
+    bcc: tuple[Address, ...]
+    replacement_data: str | None
+    tags: tuple[Tag, ...]
+    headers: tuple[Header, ...]
+
+    def __new__(
+        cls,
         *,
         to: AddressesInput = (),
         cc: AddressesInput = (),
@@ -699,23 +717,26 @@ class BulkEntry:
         replacement_data: TemplateDataInput | None = None,
         tags: TagsInput = (),
         headers: HeadersInput = (),
-    ) -> None:
-        setattr_ = object.__setattr__
-        setattr_(self, "to", _addresses(to, "to") if to or to == "" else ())
-        setattr_(self, "cc", _addresses(cc, "cc") if cc or cc == "" else ())
-        setattr_(self, "bcc", _addresses(bcc, "bcc") if bcc or bcc == "" else ())
-        setattr_(
-            self,
-            "replacement_data",
+    ) -> BulkEntry:
+        self = _new_slots(_BulkEntrySlots)
+        # As in Email.__new__: field order, and a default costs one identity test.
+        self.to = _EMPTY if to is _EMPTY else _addresses(to, "to")
+        self.cc = _EMPTY if cc is _EMPTY else _addresses(cc, "cc")
+        self.bcc = _EMPTY if bcc is _EMPTY else _addresses(bcc, "bcc")
+        self.replacement_data = (
             None
             if replacement_data is None
-            else rules.template_data_json(replacement_data, field="replacement_data"),
+            else rules.template_data_json(replacement_data, field="replacement_data")
         )
-        setattr_(self, "tags", _tags(tags) if tags else ())
-        setattr_(self, "headers", _headers(headers) if headers else ())
-        self.__post_init__()
-
-    def __post_init__(self) -> None:
+        self.tags = _EMPTY if tags is _EMPTY else _tags(tags)
+        self.headers = _EMPTY if headers is _EMPTY else _headers(headers)
         rules.check_recipient_count(len(self.to) + len(self.cc) + len(self.bcc), field="to")
         if self.headers:
             rules.check_header_count(len(self.headers))
+        return _become(self, cls, _BULK_ENTRY_FIELDS)
+
+    def __reduce__(
+        self,
+    ) -> tuple[Callable[..., BulkEntry], tuple[type[BulkEntry], dict[str, object]]]:
+        # BulkEntry.__new__ takes keywords, so pickle and copy rebuild through it.
+        return _remake, (type(self), {name: getattr(self, name) for name in _BULK_ENTRY_FIELDS})

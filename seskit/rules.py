@@ -353,6 +353,11 @@ def check_template_name(name: str, *, field: str = "template.name") -> None:
         )
 
 
+# json.dumps(data, ensure_ascii=False, separators=(",", ":")) without building an encoder per
+# call (json.dumps reuses one only for its default arguments).
+_json_text: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def template_data_json(data: str | Mapping[str, object], *, field: str) -> str:
     """Return template data as the JSON object text SES expects, checking it on the way.
 
@@ -376,7 +381,7 @@ def template_data_json(data: str | Mapping[str, object], *, field: str) -> str:
             )
     else:
         try:
-            text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+            text = _json_text(data)
         except (TypeError, ValueError) as exc:
             raise TemplateDataError(
                 field, "template-data-json", f"template data cannot be written as JSON ({exc})"

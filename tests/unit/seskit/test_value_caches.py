@@ -19,6 +19,7 @@ import pytest
 from seskit import (
     Address,
     AddressError,
+    BulkEntry,
     Email,
     RecipientError,
     Tag,
@@ -288,3 +289,21 @@ def test_tags_from_any_mapping_or_tag_values_match_tags_from_a_dict() -> None:
     expected = (Tag(name="a", value="1"), Tag(name="b", value="2"))
     for tags in ({"a": "1", "b": "2"}, MappingProxyType({"a": "1", "b": "2"}), list(expected)):
         assert Email(sender="s@example.com", to="a@example.com", tags=tags).tags == expected
+
+
+def test_bulk_entry_is_a_frozen_value_that_pickles() -> None:
+    entry = BulkEntry(
+        to=["a@example.com", "b@example.com"],
+        replacement_data={"name": "Zoë"},
+        tags={"k": "v"},
+        headers={"X-A": "1"},
+    )
+    assert repr(entry).startswith("BulkEntry(to=(Address(email='a@example.com', name=None),")
+    for other in (pickle.loads(pickle.dumps(entry)), copy.copy(entry), copy.deepcopy(entry)):
+        assert type(other) is BulkEntry
+        assert other == entry
+    assert hash(entry) == hash(copy.copy(entry))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        entry.replacement_data = "{}"  # type: ignore[misc]
+    with invalid(RecipientError, "to", "min-recipients"):
+        dataclasses.replace(entry, to=())
