@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -267,14 +268,23 @@ def _indexed(node: dict[str, Any], label: str) -> list[Any]:
     if count < len(_IN_ORDER) and tuple(node) == _IN_ORDER[count]:
         return list(node.values())
     try:
-        ordered = sorted((int(index), value) for index, value in node.items() if index != "")
+        positioned = [(int(index), value) for index, value in node.items() if index != ""]
     except ValueError as exc:
         problem = "list positions must be numbers"
         raise _Unplaced(lambda where: ParseError(f"{where}.{label}", problem)) from exc
+    ordered = sorted(positioned, key=_position)
     if ordered and ordered[0][0] < 1:
         problem = "list positions start at 1"
         raise _Unplaced(lambda where: ParseError(f"{where}.{label}", problem))
+    twice = next((a for (a, _), (b, _) in itertools.pairwise(ordered) if a == b), None)
+    if twice is not None:  # "member.1" and "member.01": one position, two values
+        problem = f"list position {twice} is given more than once"
+        raise _Unplaced(lambda where: ParseError(f"{where}.{label}", problem))
     return [value for _, value in ordered]
+
+
+def _position(item: tuple[int, Any]) -> int:
+    return item[0]
 
 
 def _list_reader(shape: Shape) -> _Reader:
