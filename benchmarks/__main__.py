@@ -24,6 +24,7 @@ Section = Callable[[bool], Sequence[Mapping[str, Any]]]
 # missing tools do not stop the others.
 SECTIONS: list[tuple[str, str, str]] = [
     ("builders", "seskit builders: µs per build+validate", "benchmarks.builders:run"),
+    ("protocol", "Emulator protocol layer: CPU µs per stage", "benchmarks.protocol:run"),
     ("pacing", "seskit bulk sender pacing against the emulator", "benchmarks.pacing:run"),
     ("emulators", "Emulator vs moto server and aws-ses-v2-local", "benchmarks.emulators:run"),
 ]
