@@ -12,9 +12,12 @@ import copy
 import dataclasses
 import inspect
 import pickle
+import re
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from seskit import (
     Address,
@@ -24,6 +27,7 @@ from seskit import (
     RecipientError,
     Tag,
     TagError,
+    rules,
     v1,
     v2,
 )
@@ -307,3 +311,28 @@ def test_bulk_entry_is_a_frozen_value_that_pickles() -> None:
         entry.replacement_data = "{}"  # type: ignore[misc]
     with invalid(RecipientError, "to", "min-recipients"):
         dataclasses.replace(entry, to=())
+
+
+_BACKTRACKING_SIMPLE_ADDR_RE = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9_-]{1,63}\.)*[A-Za-z0-9_-]{1,63}"
+)
+_ADDRESS_ALPHABET = 'aZ09._-+@!~ ("é'
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.one_of(
+        st.text(alphabet=_ADDRESS_ALPHABET, max_size=30),
+        st.builds(
+            lambda local, labels: local + "@" + ".".join(labels),
+            st.text(alphabet=_ADDRESS_ALPHABET, min_size=1, max_size=10),
+            st.lists(st.text(alphabet="ab-_9.", min_size=0, max_size=70), min_size=1, max_size=4),
+        ),
+    )
+)
+def test_fast_address_check_accepts_only_what_the_full_check_leaves_unchanged(text: str) -> None:
+    fast = message_module._SIMPLE_ADDR_RE.fullmatch(text) is not None
+    assert fast == (_BACKTRACKING_SIMPLE_ADDR_RE.fullmatch(text) is not None)
+    if fast:
+        assert rules.normalize_addr_spec(text, field="to") == text
