@@ -73,6 +73,7 @@ log = logging.getLogger("emulator.sns")
 
 # The SNS API actions the emulator answers on "/" (Query protocol, version 2010-03-31) [M].
 SNS_ACTIONS: Final = ("Subscribe", "ConfirmSubscription", "Unsubscribe")
+_SNS_BODY_PREFIXES: Final = tuple(f"Action={action}&".encode() for action in SNS_ACTIONS)
 _SNS_XMLNS: Final = "http://sns.amazonaws.com/doc/2010-03-31/"
 _USER_AGENT: Final = "Amazon Simple Notification Service Agent"
 # What SES sends first to a topic it publishes events to; anymail ignores it by this text [O].
@@ -666,10 +667,11 @@ class _Endpoints:
         # check keeps SES requests (up to 60 MB) from being parsed twice.
         if request.path != "/" or request.method not in ("GET", "POST"):
             return await handler(request)
-        fields: dict[str, str] = dict(parse_qsl(request.rel_url.raw_query_string))
+        raw_query = request.rel_url.raw_query_string
+        fields: dict[str, str] = dict(parse_qsl(raw_query)) if raw_query else {}
         if fields.get("Action") not in SNS_ACTIONS and request.method == "POST":
             head = (await request.read())[:40]
-            if not any(head.startswith(f"Action={a}&".encode()) for a in SNS_ACTIONS):
+            if not head.startswith(_SNS_BODY_PREFIXES):
                 return await handler(request)
             fields.update(parse_qsl((await request.read()).decode("utf-8", "replace")))
         if fields.get("Action") not in SNS_ACTIONS:
