@@ -113,7 +113,30 @@ def _new_address(
     address.email = email
     address.name = name
     address.formatted = formatted
-    return _become(address, cls or Address, _ADDRESS_FIELDS)
+    if cls is None:  # (_become, written out for the most common case)
+        address.__class__ = Address
+        return address  # type: ignore[return-value]  # now an Address
+    return _become(address, cls, _ADDRESS_FIELDS)
+
+
+def _parse_address(text: str, field: str) -> Address:
+    """`Address.parse` as a plain function (a class method call costs more, see _parse)."""
+    text = text.strip()
+    if text.endswith(">"):
+        start = text.rfind("<")
+        if start < 0:
+            raise AddressError(field, "address-syntax", f"unbalanced '<' '>' in {text!r}")
+        email = text[start + 1 : -1].strip()
+        name = text[:start].strip()
+        if len(name) >= 2 and name[0] == '"' and name[-1] == '"':
+            name = re.sub(r"\\(.)", r"\1", name[1:-1])
+        elif "=?" in name:
+            # An RFC 2047 encoded-word name: keep the text, it is re-encoded on the wire.
+            name = str(make_header(decode_header(name)))
+    else:
+        email, name = text, ""
+    email, checked_name, formatted = _checked(email, name, field)
+    return _new_address(email, checked_name, formatted)
 
 
 def _checked(email: str, name: str | None, field: str) -> tuple[str, str | None, str]:
@@ -172,22 +195,7 @@ class Address(_AddressSlots):
 
         ``field`` is what a `ValidationError` names as the wrong field.
         """
-        text = text.strip()
-        if text.endswith(">"):
-            start = text.rfind("<")
-            if start < 0:
-                raise AddressError(field, "address-syntax", f"unbalanced '<' '>' in {text!r}")
-            email = text[start + 1 : -1].strip()
-            name = text[:start].strip()
-            if len(name) >= 2 and name[0] == '"' and name[-1] == '"':
-                name = re.sub(r"\\(.)", r"\1", name[1:-1])
-            elif "=?" in name:
-                # An RFC 2047 encoded-word name: keep the text, it is re-encoded on the wire.
-                name = str(make_header(decode_header(name)))
-        else:
-            email, name = text, ""
-        email, checked_name, formatted = _checked(email, name, field)
-        return _new_address(email, checked_name, formatted)
+        return _parse_address(text, field)
 
     def __str__(self) -> str:
         return self.formatted
@@ -208,7 +216,7 @@ _PARSED_get = _PARSED.get
 
 
 def _parse(text: str, field: str) -> Address:
-    address = Address.parse(text, field=field)
+    address = _parse_address(text, field)
     if len(_PARSED) >= _PARSED_MAX:
         _PARSED.clear()
     _PARSED[text] = address
