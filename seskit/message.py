@@ -581,7 +581,8 @@ class Email(_EmailSlots):
             self.bcc = addresses = _addresses(bcc, "bcc")
             count += len(addresses)
         self.reply_to = _EMPTY if reply_to is _EMPTY else _addresses(reply_to, "reply_to")
-        if subject is not None and ("\n" in subject or "\r" in subject):
+        # isprintable() is one pass, false for CR and LF (and tabs...): only then look for them.
+        if subject is not None and not subject.isprintable():
             rules.check_no_line_break(subject, field="subject", rule="subject-syntax")
         self.subject = subject
         self.text = text
@@ -595,6 +596,9 @@ class Email(_EmailSlots):
         self.return_path = None if return_path is None else _address(return_path, "return_path")
         if not 0 < count <= rules.MAX_RECIPIENTS or self.attachments:
             _check_email(self, count)
+        if cls is Email:  # (_become, written out for the most common case)
+            self.__class__ = Email
+            return self  # type: ignore[return-value]  # now an Email
         return _become(self, cls, _EMAIL_FIELDS)
 
     def __reduce__(self) -> tuple[Callable[..., Email], tuple[type[Email], dict[str, object]]]:
