@@ -131,12 +131,13 @@ def build_message(
     out.append("MIME-Version: 1.0\r\n")
     head = "\r\n".join(out).encode("ascii", "replace")
     body = _body(text, html)
-    inline = [a for a in attachments if a.inline]
-    regular = [a for a in attachments if not a.inline]
-    if inline:
-        body = _multipart("related", [body, *(_attachment(a) for a in inline)])
-    if regular:
-        body = _multipart("mixed", [body, *(_attachment(a) for a in regular)])
+    if attachments:
+        inline = [a for a in attachments if a.inline]
+        regular = [a for a in attachments if not a.inline]
+        if inline:
+            body = _multipart("related", [body, *(_attachment(a) for a in inline)])
+        if regular:
+            body = _multipart("mixed", [body, *(_attachment(a) for a in regular)])
     return head + body
 
 
@@ -177,14 +178,10 @@ def _boundary() -> str:
 
 def _multipart(subtype: str, parts: Sequence[bytes]) -> bytes:
     boundary = _boundary()
-    delimiter = f"--{boundary}".encode()
-    chunks = [f'Content-Type: multipart/{subtype}; boundary="{boundary}"'.encode(), b""]
-    for part in parts:
-        chunks.append(delimiter)
-        chunks.append(part)
-    chunks.append(delimiter + b"--")
-    chunks.append(b"")
-    return _CRLF.join(chunks)
+    head = f'Content-Type: multipart/{subtype}; boundary="{boundary}"\r\n'.encode()
+    # Each part follows a CRLF and the delimiter line; the close delimiter ends the body.
+    delimiter = f"\r\n--{boundary}\r\n".encode()
+    return head + delimiter.join([b"", *parts]) + f"\r\n--{boundary}--\r\n".encode()
 
 
 # Line breaks `str.splitlines` knows in ASCII text besides LF; text without them splits on LF.

@@ -24,6 +24,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from emulator.config import Settings
@@ -355,7 +356,8 @@ def check_request_constraints(check: Check) -> None:
                     f"Header '{name}' is too long: a header's name and value together must be "
                     f"{MAX_HEADER_NAME_VALUE_LENGTH} characters or fewer."
                 )
-        _check_custom_headers(check, draft)
+        if draft.headers:  # with no custom header there is nothing to repeat
+            _check_custom_headers(check, draft)
 
 
 def _tag_problem(name: str, value: str) -> str | None:
@@ -701,6 +703,34 @@ def data_for_entry(default: str | None, replacement: str | None) -> str:
     return BulkData(default).entry(replacement)[0]
 
 
+# `json.dumps` with its default options builds a C encoder on every call, which costs more
+# than encoding a bulk entry's small object; build it once. ``markers=None`` skips only the
+# circular-reference check, and objects made by `json.loads` cannot be circular. Elsewhere
+# than CPython (no C encoder) `json.dumps` itself is used.
+_C_ENCODER: Final = (
+    None
+    if c_make_encoder is None
+    else c_make_encoder(
+        None,  # markers: no circular check
+        json.JSONEncoder().default,
+        encode_basestring_ascii,  # ensure_ascii=True
+        None,  # indent
+        ": ",  # key separator
+        ", ",  # item separator
+        False,  # sort_keys
+        False,  # skipkeys
+        True,  # allow_nan
+    )
+)
+
+
+def _json_text(value: dict[str, Any]) -> str:
+    """``json.dumps(value)`` for an object `json.loads` made."""
+    if _C_ENCODER is None:
+        return json.dumps(value)
+    return "".join(_C_ENCODER(value, 0))
+
+
 _UNREAD: Final = object()  # BulkData's default not parsed yet
 _UNREADABLE: Final = object()  # ... or not JSON (or too deeply nested to parse)
 
@@ -748,6 +778,6 @@ class BulkData:
             return replacement, None
         merged = {**base, **extra}
         try:
-            return json.dumps(merged), merged
+            return _json_text(merged), merged
         except RecursionError:  # nested deeper than json can write back: rendering reports it
             return replacement, None

@@ -30,7 +30,9 @@ def _destination(value: Mapping[str, Any] | None) -> sending.Destination:
 
 
 def _pairs(items: Any) -> tuple[tuple[str, str], ...]:
-    return tuple((item.get("Name") or "", item.get("Value") or "") for item in items or ())
+    if not items:  # the usual case for a bulk entry's replacement tags and headers
+        return ()
+    return tuple((item.get("Name") or "", item.get("Value") or "") for item in items)
 
 
 def _data(content: Mapping[str, Any] | None) -> str | None:

@@ -20,6 +20,7 @@ list for a reason that list currently enforces.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Final, Literal
 
 from emulator.ses.state import AccountState
@@ -45,10 +46,23 @@ def simulator_outcome(address: str) -> Outcome | None:
     >>> simulator_outcome("bounce+42@Simulator.AmazonSES.com")
     'bounce'
     """
+    if len(address) > _CACHED_ADDRESS_LENGTH:
+        return _simulator_outcome(address)
+    return _cached_simulator_outcome(address)
+
+
+def _simulator_outcome(address: str) -> Outcome | None:
     local, at, domain = address.rpartition("@")
     if not at or domain.lower() != SIMULATOR_DOMAIN:
         return None
     return OUTCOMES.get(local.split("+", 1)[0])
+
+
+# Every send asks this of each recipient (twice: the quota skips simulator recipients, and the
+# outcome is recorded), and recipients repeat from call to call: a bounded cache of answers,
+# for strings no longer than an address SES accepts (320 characters [D]).
+_CACHED_ADDRESS_LENGTH: Final = 320
+_cached_simulator_outcome: Final = lru_cache(maxsize=8192)(_simulator_outcome)
 
 
 def is_simulator(address: str) -> bool:

@@ -161,6 +161,25 @@ _Node = str | _Tag | _Block
 class _Program:
     nodes: list[_Node]
     partials: dict[str, list[_Node]]
+    # Most templates are text and plain variables only: for those, each variable with the text
+    # before it, then the text after the last one, so rendering needs no dispatch per node.
+    flat: tuple[tuple[str, _Tag, _Path], ...] | None = None
+    tail: str = ""
+
+
+def _flatten(nodes: list[_Node]) -> tuple[tuple[tuple[str, _Tag, _Path], ...], str] | None:
+    """``(text before each variable, the variable, its path), text after`` or None."""
+    flat: list[tuple[str, _Tag, _Path]] = []
+    text = ""
+    for node in nodes:
+        if isinstance(node, str):
+            text += node
+        elif isinstance(node, _Tag) and node.kind in ("var", "raw") and not node.params:
+            flat.append((text, node, _parse_path(node.name)))
+            text = ""
+        else:
+            return None
+    return tuple(flat), text
 
 
 def _split_params(expression: str, *, tag: str) -> list[str]:
@@ -366,7 +385,10 @@ def _parse(source: str) -> _Program:
             current().append(token)
     if stack:
         raise _TemplateSyntaxError(f"unclosed block {{{{#{stack[-1].name.lstrip('*')}}}}}")
-    return _Program(root, partials)
+    flattened = _flatten(root)
+    if flattened is None:
+        return _Program(root, partials)
+    return _Program(root, partials, *flattened)
 
 
 @dataclass(slots=True)
@@ -583,6 +605,22 @@ def _run(nodes: list[_Node], scope: _Scope, program: _Program, depth: int) -> st
     return "".join(parts)
 
 
+def _run_flat(flat: tuple[tuple[str, _Tag, _Path], ...], tail: str, scope: _Scope) -> str:
+    """`_run` for a program of text and plain variables (`_Program.flat`): the same output."""
+    parts: list[str] = []
+    for before, tag, path in flat:
+        parts.append(before)
+        value = _resolve_parsed(path, scope)
+        if value is _MISSING:
+            raise _MissingAttributeError(tag.name)
+        text = value if type(value) is str else _to_text(value)
+        if tag.kind != "raw" and _NEEDS_ESCAPE.search(text):
+            text = text.translate(_ESCAPES)
+        parts.append(text)
+    parts.append(tail)
+    return "".join(parts)
+
+
 @lru_cache(maxsize=512)
 def _compile(source: str) -> _Program:
     return _parse(source)
@@ -613,6 +651,8 @@ def _render_part(source: str | None, data: dict[str, Any], part: str) -> str | N
         return None
     try:
         program = _compile(source)  # a syntax error: the same text `check_syntax` gives
+        if program.flat is not None:
+            return _run_flat(program.flat, program.tail, _Scope([data], {}))
         return _run(program.nodes, _Scope([data], {}), program, 0)
     except _MissingAttributeError as exc:
         # SES's text for a variable missing from the data [O] (ses-spec §2.4).

@@ -481,3 +481,17 @@ def test_bulk_entry_with_unreadably_deep_data_is_a_rendering_failure(backend: Ba
         "rendering_failure",
         "Template data is nested too deeply.",
     )
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@given(st.dictionaries(st.text(max_size=6), _JSON_VALUES, max_size=4))
+def test_merged_data_text_is_what_json_dumps_writes(value: dict[str, object]) -> None:
+    assert policy._json_text(value) == json.dumps(value)

@@ -68,3 +68,15 @@ def test_simulator_outcome_wins_over_suppression_list() -> None:
         email="success@simulator.amazonses.com", reason="BOUNCE", last_update=0.0
     )
     assert simulator.outcome_for("success@simulator.amazonses.com", s) == "delivered"
+
+
+def test_an_address_longer_than_the_cache_bound_is_still_judged() -> None:
+    long_local = "bounce+" + "x" * 400
+    assert simulator.simulator_outcome(f"{long_local}@simulator.amazonses.com") == "bounce"
+    assert simulator.simulator_outcome(f"{long_local}@example.com") is None
+
+
+def test_repeated_questions_get_the_same_answer() -> None:
+    for _ in range(2):  # the second round is answered from the cache
+        assert simulator.simulator_outcome("ooto@SIMULATOR.amazonses.com") == "ooto"
+        assert simulator.simulator_outcome("ooto@simulator.amazonses.com.evil") is None
