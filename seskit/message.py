@@ -65,6 +65,7 @@ _SIMPLE_ADDR_RE: Final = re.compile(
 
 _Value = TypeVar("_Value")
 _new_slots = object.__new__
+_EMPTY: Final[tuple[()]] = ()  # the constructors' defaults: one identity test says "left unset"
 
 
 def _remake(cls: type[_Value], fields: dict[str, Any]) -> _Value:
@@ -74,7 +75,7 @@ def _remake(cls: type[_Value], fields: dict[str, Any]) -> _Value:
 
 # Frozen dataclasses set every field with object.__setattr__, about 90 ns each here: for an
 # Email's 13 fields, twice the cost of the whole payload dict. So each value class below keeps
-# its fields in a plain slotted base (_EmailSlots, _AddressSlots, _TagSlots); its __new__ fills
+# its fields in a plain slotted base (_EmailSlots, _BulkEntrySlots...); its __new__ fills
 # an instance of that base with ordinary attribute stores (a few ns each), runs every check,
 # and only then gives it the frozen class, whose __setattr__ refuses any change. The classes
 # share their slots, so the class can change; nothing else ever sees a half-made value.
@@ -113,7 +114,7 @@ def _new_address(
     address.email = email
     address.name = name
     address.formatted = formatted
-    if cls is None:  # (_become, written out for the most common case)
+    if cls is None or cls is Address:  # (_become, written out for the most common case)
         address.__class__ = Address
         return address  # type: ignore[return-value]  # now an Address
     return _become(address, cls, _ADDRESS_FIELDS)
@@ -249,6 +250,8 @@ def _addresses(value: AddressesInput, field: str) -> tuple[Address, ...]:
             pass
     elif isinstance(value, (str, Address)):
         return (_address(value, f"{field}[0]"),)
+    if not value:  # None, an empty set...: no addresses, as an empty list
+        return _EMPTY
     result: list[Address] = []
     for index, item in enumerate(value):
         if isinstance(item, str):
@@ -489,7 +492,6 @@ _EMAIL_FIELDS: Final = (
     "configuration_set",
     "return_path",
 )
-_EMPTY: Final[tuple[()]] = ()  # the defaults below: one identity test says "left unset"
 
 
 class _EmailSlots:
@@ -559,9 +561,9 @@ class Email(_EmailSlots):
         return_path: AddressInput | None = None,
     ) -> Email:
         self = _new_slots(_EmailSlots)
-        # Checked in field order, so the first wrong field is the one reported. A field left at
-        # its default costs one identity test; an empty list or tuple means no recipients, but
-        # "" is an (invalid) address to parse.
+        # Checked in field order, so the first wrong field is the one reported. An address field
+        # left at its default costs one identity test; any other empty value (None too) means
+        # no addresses, but "" is an (invalid) address to parse.
         found = _PARSED_get(sender) if type(sender) is str else None
         self.sender = found or _address(sender, "sender")
         count = 0
@@ -587,9 +589,9 @@ class Email(_EmailSlots):
         self.subject = subject
         self.text = text
         self.html = html
-        self.headers = _EMPTY if headers is _EMPTY else _headers(headers)
-        self.attachments = _EMPTY if attachments is _EMPTY else _attachments(attachments)
-        self.tags = _EMPTY if tags is _EMPTY else _tags(tags)
+        self.headers = _headers(headers) if headers else _EMPTY
+        self.attachments = _attachments(attachments) if attachments else _EMPTY
+        self.tags = _tags(tags) if tags else _EMPTY
         if configuration_set is not None:
             rules.check_configuration_set_name(configuration_set)
         self.configuration_set = configuration_set
@@ -742,8 +744,8 @@ class BulkEntry(_BulkEntrySlots):
             if replacement_data is None
             else rules.template_data_json(replacement_data, field="replacement_data")
         )
-        self.tags = _EMPTY if tags is _EMPTY else _tags(tags)
-        self.headers = _EMPTY if headers is _EMPTY else _headers(headers)
+        self.tags = _tags(tags) if tags else _EMPTY
+        self.headers = _headers(headers) if headers else _EMPTY
         rules.check_recipient_count(len(self.to) + len(self.cc) + len(self.bcc), field="to")
         if self.headers:
             rules.check_header_count(len(self.headers))

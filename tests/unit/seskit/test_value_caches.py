@@ -336,3 +336,28 @@ def test_fast_address_check_accepts_only_what_the_full_check_leaves_unchanged(te
     assert fast == (_BACKTRACKING_SIMPLE_ADDR_RE.fullmatch(text) is not None)
     if fast:
         assert rules.normalize_addr_spec(text, field="to") == text
+
+
+def test_empty_values_of_any_kind_mean_none_and_an_empty_string_is_an_address() -> None:
+    email = Email(
+        sender="s@example.com",
+        to=["a@example.com"],
+        cc=None,  # type: ignore[arg-type]
+        bcc=set(),
+        reply_to=[],
+        headers=None,  # type: ignore[arg-type]
+        attachments=[],
+        tags=None,  # type: ignore[arg-type]
+    )
+    assert (email.cc, email.bcc, email.reply_to, email.headers, email.attachments, email.tags) == (
+        (),
+        (),
+        (),
+        (),
+        (),
+        (),
+    )
+    entry = BulkEntry(to="a@example.com", cc=None, tags={}, headers=None)  # type: ignore[arg-type]
+    assert (entry.cc, entry.tags, entry.headers) == ((), (), ())
+    with invalid(AddressError, "cc[0]", "address-syntax"):
+        Email(sender="s@example.com", to="a@example.com", cc="")
