@@ -73,11 +73,9 @@ def _add_envelope(
         payload["ReturnPath"] = email.return_path.email
     if email.tags:
         payload["Tags"] = _payload.tags(email.tags)
-    if configuration_set is not None:
-        rules.check_configuration_set_name(configuration_set)
-        payload["ConfigurationSetName"] = configuration_set
-    elif email.configuration_set is not None:
-        payload["ConfigurationSetName"] = email.configuration_set
+    chosen_set = _payload.configuration_set(email, configuration_set)
+    if chosen_set is not None:
+        payload["ConfigurationSetName"] = chosen_set
 
 
 def send_email(email: Email, *, configuration_set: str | None = None) -> SendEmailRequestTypeDef:
