@@ -6,10 +6,8 @@ first use, so ``import seskit`` (and the emulator, which reads `seskit.rules`) d
 for importing boto3.
 """
 
-from __future__ import annotations
-
-import importlib
-from typing import TYPE_CHECKING, Any
+import importlib as _importlib
+import typing as _typing
 
 from seskit import batching, mime, rules, v1, v2
 from seskit.errors import (
@@ -37,7 +35,7 @@ from seskit.errors import (
 from seskit.message import Address, Attachment, BulkEntry, Email, Header, Tag, Template
 from seskit.ratelimit import SendQuota, TokenBucket
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from seskit.aio import AsyncSender
     from seskit.bulk import ItemResult, Progress, RunSummary, SendOptions, SendResult
     from seskit.sender import Sender
@@ -54,17 +52,18 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'seskit' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    value = getattr(_importlib.import_module(module), name)
     globals()[name] = value  # later lookups skip this function
     return value
 
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "Address",
