@@ -194,7 +194,7 @@ def _text_part(content: str, subtype: str) -> bytes:
         body = content[:-1] if content.endswith("\n") else content
         if len(body) <= 998 or max(map(len, body.split("\n"))) <= 998:  # RFC 5322 §2.1.1
             payload = body.replace("\n", "\r\n").encode("ascii")
-            return _TEXT_HEADS[subtype, "7bit"] + payload + _CRLF
+            return _TEXT_HEADS_7BIT[subtype] + payload + _CRLF
     lines = content.splitlines()
     if _is_ascii(content) and all(len(line) <= 998 for line in lines):  # RFC 5322 §2.1.1
         encoding = "7bit"
@@ -215,6 +215,7 @@ _TEXT_HEADS: Final = {
     for subtype in ("plain", "html")
     for encoding in ("7bit", "quoted-printable")
 }
+_TEXT_HEADS_7BIT: Final = {subtype: _TEXT_HEADS[subtype, "7bit"] for subtype in ("plain", "html")}
 
 
 def _body(text: str | None, html: str | None) -> bytes:

@@ -528,12 +528,13 @@ def check_template(check: Check) -> None:
         assert request.template_name is not None
         template = templates.get_template(check.state, request.template_name)
     check.template = template
+    compiled = templates.CompiledTemplate(template)  # parsed once for every entry
     for draft in check.drafts:
         try:
             values = draft.template_values
             if values is None:
                 values = templates.parse_data(draft.template_data or "{}")
-            rendered = templates.render_data(template, values)
+            rendered = compiled.render(values)
         except templates.RenderingError as exc:
             draft.rendering_error = exc.message
             continue
@@ -731,6 +732,10 @@ def _json_text(value: dict[str, Any]) -> str:
     return "".join(_C_ENCODER(value, 0))
 
 
+# `json.loads` of a str is this decode after a check for a leading byte-order mark, which
+# decode refuses as well (not JSON either way); calling it directly skips the wrapper.
+_DECODER: Final = json.JSONDecoder()
+
 _UNREAD: Final = object()  # BulkData's default not parsed yet
 _UNREADABLE: Final = object()  # ... or not JSON (or too deeply nested to parse)
 
@@ -771,7 +776,7 @@ class BulkData:
         if not isinstance(base, dict):
             return replacement, None
         try:
-            extra = json.loads(replacement)
+            extra = _DECODER.decode(replacement)
         except (ValueError, RecursionError):
             return replacement, None
         if not isinstance(extra, dict):

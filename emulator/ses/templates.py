@@ -40,6 +40,7 @@ from seskit.rules import MAX_TEMPLATE_NAME_LENGTH
 __all__ = [
     "MAX_TEMPLATES",
     "MAX_TEMPLATE_BYTES",
+    "CompiledTemplate",
     "Rendered",
     "RenderingError",
     "RenderingErrorKind",
@@ -163,19 +164,31 @@ class _Program:
     partials: dict[str, list[_Node]]
     # Most templates are text and plain variables only: for those, each variable with the text
     # before it, then the text after the last one, so rendering needs no dispatch per node.
-    flat: tuple[tuple[str, _Tag, _Path], ...] | None = None
+    flat: tuple[_FlatVariable, ...] | None = None
     tail: str = ""
 
 
-def _flatten(nodes: list[_Node]) -> tuple[tuple[tuple[str, _Tag, _Path], ...], str] | None:
-    """``(text before each variable, the variable, its path), text after`` or None."""
-    flat: list[tuple[str, _Tag, _Path]] = []
+# (text before the variable, the variable, its path, the data key when the path is one plain
+# name looked up in the data object itself, as ``{{name}}`` is)
+_FlatVariable = tuple[str, "_Tag", "_Path", str | None]
+
+
+def _flatten(nodes: list[_Node]) -> tuple[tuple[_FlatVariable, ...], str] | None:
+    """``(each variable with the text before it), text after`` or None."""
+    flat: list[_FlatVariable] = []
     text = ""
     for node in nodes:
         if isinstance(node, str):
             text += node
         elif isinstance(node, _Tag) and node.kind in ("var", "raw") and not node.params:
-            flat.append((text, node, _parse_path(node.name)))
+            path = _parse_path(node.name)
+            plain = (
+                not path.is_literal
+                and path.origin == "context"
+                and path.depth == 0
+                and len(path.segments) == 1
+            )
+            flat.append((text, node, path, path.segments[0] if plain else None))
             text = ""
         else:
             return None
@@ -605,12 +618,17 @@ def _run(nodes: list[_Node], scope: _Scope, program: _Program, depth: int) -> st
     return "".join(parts)
 
 
-def _run_flat(flat: tuple[tuple[str, _Tag, _Path], ...], tail: str, scope: _Scope) -> str:
+def _run_flat(flat: tuple[_FlatVariable, ...], tail: str, scope: _Scope) -> str:
     """`_run` for a program of text and plain variables (`_Program.flat`): the same output."""
     parts: list[str] = []
-    for before, tag, path in flat:
+    top = scope.contexts[-1]
+    data = top if isinstance(top, dict) else None
+    for before, tag, path, key in flat:
         parts.append(before)
-        value = _resolve_parsed(path, scope)
+        if key is not None and data is not None:
+            value = data.get(key, _MISSING)  # what `_resolve_parsed` finds for one name
+        else:
+            value = _resolve_parsed(path, scope)
         if value is _MISSING:
             raise _MissingAttributeError(tag.name)
         text = value if type(value) is str else _to_text(value)
@@ -646,26 +664,78 @@ def _parse_data(data_json: str) -> dict[str, Any]:
     return data
 
 
-def _render_part(source: str | None, data: dict[str, Any], part: str) -> str | None:
-    if source is None:
-        return None
-    try:
-        program = _compile(source)  # a syntax error: the same text `check_syntax` gives
-        if program.flat is not None:
-            return _run_flat(program.flat, program.tail, _Scope([data], {}))
-        return _run(program.nodes, _Scope([data], {}), program, 0)
-    except _MissingAttributeError as exc:
-        # SES's text for a variable missing from the data [O] (ses-spec §2.4).
-        raise RenderingError(
-            f"Attribute '{exc.path}' is not present in the rendering data.",
-            "missing-attribute",
-        ) from exc
-    except _TemplateSyntaxError as exc:
-        # Runtime template errors: unknown helper or partial, wrong argument count, …
-        raise RenderingError(f"Invalid {part}: {exc}.", "invalid-template") from exc
-    except RecursionError as exc:
-        # Nested blocks inside recursive partials can outgrow the stack before either bound.
-        raise RenderingError(f"Invalid {part}: nested too deeply.", "invalid-template") from exc
+@dataclass(frozen=True, slots=True)
+class _CompiledPart:
+    """One part of a template, parsed: its program, or the syntax error rendering reports."""
+
+    label: str  # "subject", "text part", "HTML part" (for error texts)
+    program: _Program | None = None
+    error: _TemplateSyntaxError | None = None  # program and error both None: no such part
+
+    @classmethod
+    def of(cls, source: str | None, label: str) -> _CompiledPart:
+        if source is None:
+            return cls(label)
+        try:
+            return cls(label, program=_compile(source))
+        except _TemplateSyntaxError as exc:
+            return cls(label, error=exc)
+
+    def render(self, scope: _Scope) -> str | None:
+        program = self.program
+        if program is None:
+            if self.error is None:
+                return None
+            # The same text as `check_syntax` gives.
+            raise RenderingError(
+                f"Invalid {self.label}: {self.error}.", "invalid-template"
+            ) from self.error
+        try:
+            if program.flat is not None:
+                return _run_flat(program.flat, program.tail, scope)
+            return _run(program.nodes, scope, program, 0)
+        except _MissingAttributeError as exc:
+            # SES's text for a variable missing from the data [O] (ses-spec §2.4).
+            raise RenderingError(
+                f"Attribute '{exc.path}' is not present in the rendering data.",
+                "missing-attribute",
+            ) from exc
+        except _TemplateSyntaxError as exc:
+            # Runtime template errors: unknown helper or partial, wrong argument count, …
+            raise RenderingError(f"Invalid {self.label}: {exc}.", "invalid-template") from exc
+        except RecursionError as exc:
+            # Nested blocks inside recursive partials can outgrow the stack before either bound.
+            raise RenderingError(
+                f"Invalid {self.label}: nested too deeply.", "invalid-template"
+            ) from exc
+
+
+class CompiledTemplate:
+    """A template's parts parsed once, to render many data objects (a bulk call's entries).
+
+    Rendering gives what `render_data` gives, errors included, in the same order (subject,
+    then text, then HTML; a part's syntax error when that part's turn comes).
+
+    >>> compiled = CompiledTemplate(Template(name="T", subject="Hi {{name}}"))
+    >>> compiled.render({"name": "Ana"}).subject
+    'Hi Ana'
+    """
+
+    __slots__ = ("_html", "_subject", "_text")
+
+    def __init__(self, template: Template) -> None:
+        self._subject = _CompiledPart.of(template.subject, "subject")
+        self._text = _CompiledPart.of(template.text, "text part")
+        self._html = _CompiledPart.of(template.html, "HTML part")
+
+    def render(self, data: dict[str, Any]) -> Rendered:
+        """Every part rendered with ``data`` (a parsed JSON object, only read)."""
+        scope = _Scope([data], {})  # rendering never changes a scope: the parts share it
+        return Rendered(
+            subject=self._subject.render(scope),
+            text=self._text.render(scope),
+            html=self._html.render(scope),
+        )
 
 
 def render(template: Template, data_json: str) -> Rendered:
@@ -693,11 +763,7 @@ def render_data(template: Template, data: dict[str, Any]) -> Rendered:
     >>> render_data(Template(name="T", subject="Hi {{name}}"), {"name": "Ana"}).subject
     'Hi Ana'
     """
-    return Rendered(
-        subject=_render_part(template.subject, data, "subject"),
-        text=_render_part(template.text, data, "text part"),
-        html=_render_part(template.html, data, "HTML part"),
-    )
+    return CompiledTemplate(template).render(data)
 
 
 def rendered_mime(rendered: Rendered, *, now: float) -> str:

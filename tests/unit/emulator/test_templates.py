@@ -428,3 +428,57 @@ def test_a_syntax_error_in_a_later_part_comes_after_an_earlier_missing_attribute
     with pytest.raises(RenderingError) as caught:
         render(Template(name="T", subject="ok", text="{{#if a}}"), "{}")
     assert caught.value.message == "Invalid text part: unclosed block {{#if}}."
+
+
+_FLAT_SOURCES = [
+    "Hi {{name}}, {{{name}}} & {{&name}}",
+    "{{a.b}} {{a/b}} {{[a.b]}} {{0}} {{this.a}} {{@root.a}} {{../a}} {{@index}}",
+    '{{"lit"}} {{12}} {{true}} {{null}} {{lookup}} {{a.0}} {{xs.1}}',
+]
+
+
+@pytest.mark.parametrize("source", _FLAT_SOURCES)
+@given(
+    st.dictionaries(
+        st.sampled_from(["name", "a", "a.b", "0", "xs", "lookup", "b"]),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+            lambda inner: (
+                st.lists(inner, max_size=3)
+                | st.dictionaries(st.sampled_from(["a", "b", "0", "1"]), inner, max_size=3)
+            ),
+            max_leaves=6,
+        ),
+        max_size=5,
+    )
+)
+def test_plain_templates_render_as_the_general_walk_does(source: str, data: dict[str, Any]) -> None:
+    program = templates._compile(source)
+    assert program.flat is not None
+
+    def outcome(flat: bool) -> str:
+        scope = templates._Scope([data], {})
+        try:
+            if flat:
+                assert program.flat is not None
+                return templates._run_flat(program.flat, program.tail, scope)
+            return templates._run(program.nodes, scope, program, 0)
+        except templates._MissingAttributeError as exc:
+            return f"missing {exc.path}"
+
+    assert outcome(flat=True) == outcome(flat=False)
+
+
+def test_a_template_with_blocks_is_not_flat() -> None:
+    assert templates._compile("{{#if a}}x{{/if}}").flat is None
+    assert templates._compile("{{> p}}").flat is None
+    assert templates._compile("{{lookup a b}}").flat is None
+
+
+def test_compiled_template_reports_a_part_s_syntax_error_each_time() -> None:
+    compiled = templates.CompiledTemplate(Template(name="T", subject="ok {{a}}", text="{{#if"))
+    for _ in range(2):
+        with pytest.raises(RenderingError) as caught:
+            compiled.render({"a": 1})
+        assert caught.value.kind == "invalid-template"
+        assert caught.value.message.startswith("Invalid text part: ")
