@@ -281,12 +281,29 @@ def parse_address_header(values: Iterable[str]) -> list[tuple[str, str]]:
 
     Group syntax (``team: a@x, b@x;``) yields its members; an empty group yields nothing.
     """
+    given = tuple(values)
+    if not given:
+        return []
+    if sum(map(len, given)) > _CACHED_HEADER_LENGTH:
+        return list(_parse_addresses(given))
+    return list(_cached_parse_addresses(given))
+
+
+def _parse_addresses(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     found: list[tuple[str, str]] = []
     for name, addr in getaddresses(list(values)):
         if not addr:
             continue
         found.append((formataddr((name, addr)) if name else addr, addr))
-    return found
+    return tuple(found)
+
+
+# `getaddresses` is a character-by-character parser, and a raw send reads To, Cc, Bcc and
+# Reply-To every time; the same header values come back call after call. The answers depend
+# on the values alone, so they are kept in a bounded cache, for header values up to 2,048
+# characters in all (longer ones are parsed each time, so no request can fill it with big keys).
+_CACHED_HEADER_LENGTH: Final = 2048
+_cached_parse_addresses: Final = lru_cache(maxsize=4096)(_parse_addresses)
 
 
 @dataclass(slots=True)
@@ -298,22 +315,29 @@ class RawMessage:
 
     headers: list[tuple[str, str, bytes]]
     header_size: int  # bytes of the header section, without the blank line
-    body: bytes  # everything after the blank line that ends the header section
+    data: bytes  # the message as sent
+    body_start: int  # where the body (everything after the blank line) begins in ``data``
     newline: bytes = b"\r\n"
     _index: dict[str, list[int]] = field(default_factory=dict)
+
+    @property
+    def body(self) -> bytes:
+        """Everything after the blank line that ends the header section."""
+        return self.data[self.body_start :]
 
     @classmethod
     def parse(cls, data: bytes) -> RawMessage:
         """Split ``data`` at the first blank line and collect its (unfolded) header fields."""
-        newline = b"\r\n" if b"\r\n" in data[:2048] else b"\n"
+        newline = b"\r\n" if data.find(b"\r\n", 0, 2048) >= 0 else b"\n"
         blank = newline + newline
         end = data.find(blank)
+        # The body is not copied out: `rebuild` writes it straight from ``data``.
         if data.startswith(newline):
-            head, body = b"", data[len(newline) :]
+            head, body_start = b"", len(newline)
         elif end < 0:
-            head, body = data, b""
+            head, body_start = data, len(data)
         else:
-            head, body = data[:end], data[end + len(blank) :]
+            head, body_start = data[:end], end + len(blank)
         headers: list[tuple[str, str, bytes]] = []
         for line in head.split(newline) if head else []:
             if headers and line[:1] in (b" ", b"\t"):
@@ -324,7 +348,13 @@ class RawMessage:
             if not colon:
                 continue  # not a header field; SES's parser ignores such lines as well [I]
             headers.append((_text(name_b).strip(), _text(value_b).strip(), line))
-        msg = cls(headers=headers, header_size=len(head), body=body, newline=newline)
+        msg = cls(
+            headers=headers,
+            header_size=len(head),
+            data=data,
+            body_start=body_start,
+            newline=newline,
+        )
         for i, (name, _, _) in enumerate(headers):
             msg._index.setdefault(name.lower(), []).append(i)
         return msg
@@ -350,7 +380,7 @@ class RawMessage:
         nl = self.newline
         lines = [raw for name, _, raw in self.headers if name.lower() not in drop]
         lines.extend(f"{name}: {value}".encode("ascii", "replace") for name, value in add)
-        return nl.join(lines) + nl + nl + self.body
+        return b"".join((nl.join(lines), nl, nl, memoryview(self.data)[self.body_start :]))
 
 
 def _text(raw: bytes) -> str:

@@ -415,3 +415,35 @@ def test_raw_records_share_the_call_s_subject_and_reply_to_but_not_lists(
     assert (first.subject, first.reply_to) == ("café", ["R <r@x.com>"])
     assert first.reply_to == second.reply_to
     assert first.reply_to is not second.reply_to
+
+
+def test_address_header_answers_are_fresh_lists() -> None:
+    first = mime.parse_address_header(["A <a@x.com>, b@x.com"])
+    first.clear()
+    assert mime.parse_address_header(["A <a@x.com>, b@x.com"]) == [
+        ("A <a@x.com>", "a@x.com"),
+        ("b@x.com", "b@x.com"),
+    ]
+    assert mime.parse_address_header([]) == []
+
+
+def test_address_header_longer_than_the_cache_bound_is_parsed() -> None:
+    name = "N" * 3000
+    assert mime.parse_address_header([f"{name} <a@x.com>"]) == [(f"{name} <a@x.com>", "a@x.com")]
+
+
+@pytest.mark.parametrize(
+    ("data", "body"),
+    [
+        (b"From: a@x.com\r\n\r\nbody\r\n\r\nmore", b"body\r\n\r\nmore"),
+        (b"From: a@x.com\n\nbody", b"body"),
+        (b"\r\nbody only", b"body only"),
+        (b"From: a@x.com", b""),
+    ],
+)
+def test_raw_message_body_is_everything_after_the_blank_line(data: bytes, body: bytes) -> None:
+    raw = mime.RawMessage.parse(data)
+    assert raw.body == body
+    rebuilt = raw.rebuild(drop=frozenset({"from"}), add=(("X", "y"),))
+    assert rebuilt.endswith(raw.newline * 2 + body)
+    assert rebuilt.startswith(b"X: y")
