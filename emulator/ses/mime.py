@@ -129,6 +129,10 @@ def build_message(
     out.append(f"Date: {date}")
     out.extend(f"{name}: {value}" for name, value in headers)
     out.append("MIME-Version: 1.0\r\n")
+    if not attachments:
+        simple = _simple_body(text, html)
+        if simple is not None:  # the whole message is one string, encoded once
+            return ("\r\n".join(out) + simple).encode("ascii", "replace")
     head = "\r\n".join(out).encode("ascii", "replace")
     body = _body(text, html)
     if attachments:
@@ -188,13 +192,43 @@ def _multipart(subtype: str, parts: Sequence[bytes]) -> bytes:
 _OTHER_LINE_BREAKS: Final = re.compile(r"[\r\v\f\x1c-\x1e]")
 
 
-def _text_part(content: str, subtype: str) -> bytes:
+def _seven_bit(content: str) -> str | None:
+    """The common case of a text part: LF-separated ASCII lines, as CRLF text; else None.
+
+    The same lines `_text_part` writes (``splitlines`` splits such text on LF alone), when all
+    of them fit in 998 characters (RFC 5322 §2.1.1).
+    """
     if content.isascii() and not _OTHER_LINE_BREAKS.search(content):
-        # The common case, without a list of lines: LF-separated ASCII becomes CRLF text.
         body = content[:-1] if content.endswith("\n") else content
-        if len(body) <= 998 or max(map(len, body.split("\n"))) <= 998:  # RFC 5322 §2.1.1
-            payload = body.replace("\n", "\r\n").encode("ascii")
-            return _TEXT_HEADS_7BIT[subtype] + payload + _CRLF
+        if len(body) <= 998 or max(map(len, body.split("\n"))) <= 998:
+            return body.replace("\n", "\r\n")
+    return None
+
+
+def _simple_body(text: str | None, html: str | None) -> str | None:
+    """`_body` as a string, when every part is `_seven_bit` text; else None."""
+    if text is not None and html is not None:
+        plain, rich = _seven_bit(text), _seven_bit(html)
+        if plain is None or rich is None:
+            return None
+        # `_multipart("alternative", ...)` of the two `_text_part`s, written out.
+        b = _boundary()
+        return (
+            f'Content-Type: multipart/alternative; boundary="{b}"\r\n\r\n--{b}\r\n'
+            f"{_TEXT_HEAD_PLAIN}{plain}\r\n\r\n--{b}\r\n"
+            f"{_TEXT_HEAD_HTML}{rich}\r\n\r\n--{b}--\r\n"
+        )
+    if html is not None:
+        rich = _seven_bit(html)
+        return None if rich is None else f"{_TEXT_HEAD_HTML}{rich}\r\n"
+    plain = _seven_bit(text or "")
+    return None if plain is None else f"{_TEXT_HEAD_PLAIN}{plain}\r\n"
+
+
+def _text_part(content: str, subtype: str) -> bytes:
+    seven_bit = _seven_bit(content)
+    if seven_bit is not None:
+        return _TEXT_HEADS_7BIT[subtype] + seven_bit.encode("ascii") + _CRLF
     lines = content.splitlines()
     if _is_ascii(content) and all(len(line) <= 998 for line in lines):  # RFC 5322 §2.1.1
         encoding = "7bit"
@@ -216,6 +250,8 @@ _TEXT_HEADS: Final = {
     for encoding in ("7bit", "quoted-printable")
 }
 _TEXT_HEADS_7BIT: Final = {subtype: _TEXT_HEADS[subtype, "7bit"] for subtype in ("plain", "html")}
+_TEXT_HEAD_PLAIN: Final = _TEXT_HEADS_7BIT["plain"].decode()
+_TEXT_HEAD_HTML: Final = _TEXT_HEADS_7BIT["html"].decode()
 
 
 def _body(text: str | None, html: str | None) -> bytes:
