@@ -328,7 +328,7 @@ def _build_mime(
             text=text,
             html=html,
             message_id=mime.message_id_header(draft.message_id, check.region),
-            date=mime.date_header(check.now),
+            date=mime.date_header(check.now),  # formatted once per second
             headers=draft.headers,
             attachments=request.attachments,
         )
@@ -534,12 +534,12 @@ def check_template(check: Check) -> None:
             values = draft.template_values
             if values is None:
                 values = templates.parse_data(draft.template_data or "{}")
-            rendered = compiled.render(values)
+            subject, text, html = compiled.render_parts(values)
         except templates.RenderingError as exc:
             draft.rendering_error = exc.message
             continue
-        draft.subject = rendered.subject
-        draft.mime = _build_mime(check, draft, rendered.subject, rendered.text, rendered.html)
+        draft.subject = subject
+        draft.mime = _build_mime(check, draft, subject, text, html)
         error = _size_error(check, len(draft.mime))
         if error is not None:
             if not check.bulk:

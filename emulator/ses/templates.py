@@ -730,12 +730,13 @@ class CompiledTemplate:
 
     def render(self, data: dict[str, Any]) -> Rendered:
         """Every part rendered with ``data`` (a parsed JSON object, only read)."""
+        subject, text, html = self.render_parts(data)
+        return Rendered(subject=subject, text=text, html=html)
+
+    def render_parts(self, data: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
+        """`render` as a plain ``(subject, text, html)`` tuple, for callers that unpack it."""
         scope = _Scope([data], {})  # rendering never changes a scope: the parts share it
-        return Rendered(
-            subject=self._subject.render(scope),
-            text=self._text.render(scope),
-            html=self._html.render(scope),
-        )
+        return self._subject.render(scope), self._text.render(scope), self._html.render(scope)
 
 
 def render(template: Template, data_json: str) -> Rendered:
