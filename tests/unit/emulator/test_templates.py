@@ -485,7 +485,9 @@ def test_compiled_template_reports_a_part_s_syntax_error_each_time() -> None:
 
 
 def test_render_parts_are_the_rendered_fields() -> None:
-    compiled = templates.CompiledTemplate(Template(name="T", subject="S {{a}}", html="<b>{{a}}</b>"))
+    compiled = templates.CompiledTemplate(
+        Template(name="T", subject="S {{a}}", html="<b>{{a}}</b>")
+    )
     rendered = compiled.render({"a": "<x>"})
     assert compiled.render_parts({"a": "<x>"}) == (rendered.subject, rendered.text, rendered.html)
     assert rendered == Rendered(subject="S &lt;x&gt;", text=None, html="<b>&lt;x&gt;</b>")
