@@ -17,13 +17,13 @@ Embed it with `build_app` (``aiohttp.web.run_app(build_app(Settings()))``) or, f
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 from emulator import guards, inspect, relay, sns, ui
 from emulator.config import Settings
+from emulator.ids import random_uuid
 from emulator.protocols import auth, models, query, restjson
 from emulator.protocols.models import Operation
 from emulator.protocols.validate import find_violations, violation_error
@@ -158,7 +158,7 @@ class _Service:
 
     @web.middleware
     async def request_id(self, request: web.Request, handler: _Endpoint) -> web.StreamResponse:
-        request_id = str(uuid.uuid4())
+        request_id = random_uuid()
         request[REQUEST_ID] = request_id
         response = await handler(request)
         response.headers.setdefault(REQUEST_ID_HEADER, request_id)

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from emulator.ids import random_uuid, uuid4_text
 from emulator.ses import mime, policy, simulator, throttle
 from emulator.ses.context import RequestContext
 from emulator.ses.errors import Api
@@ -69,22 +70,7 @@ def _message_ids(now: float, count: int) -> list[str]:
     """``count`` MessageIds for messages sent at ``now``, from one read of random bytes."""
     prefix = f"0100{int(now * 1000) & 0xFFFFFFFFFFFF:012x}-"
     hexes = os.urandom(16 * count).hex()
-    return [f"{prefix}{_uuid4_text(hexes[i : i + 32])}-000000" for i in range(0, 32 * count, 32)]
-
-
-# A random UUID's version nibble is 4 and its variant bits 10 (RFC 4122 §4.4): the variant
-# digit of 32 random hex digits, mapped onto 8, 9, a or b.
-_VARIANT_DIGIT: Final = {d: "89ab"[int(d, 16) & 3] for d in "0123456789abcdef"}
-
-
-def _uuid4_text(h: str) -> str:
-    """``str(uuid.UUID(hex=h, version=4))`` for 32 random hex digits, without the object."""
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT_DIGIT[h[16]]}{h[17:20]}-{h[20:]}"
-
-
-def _uuid4() -> str:
-    """``str(uuid.uuid4())``: 122 random bits from `os.urandom`, as `uuid.uuid4` takes them."""
-    return _uuid4_text(os.urandom(16).hex())
+    return [f"{prefix}{uuid4_text(hexes[i : i + 32])}-000000" for i in range(0, 32 * count, 32)]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -197,7 +183,7 @@ def send(ctx: RequestContext, request: SendRequest) -> list[EntryResult]:
         if check.budget is not None:
             throttle.commit(state, check.budget, now=now)
     results: list[EntryResult] = []
-    bulk_id = _uuid4() if request.bulk is not None else None
+    bulk_id = random_uuid() if request.bulk is not None else None
     shared = _Shared.of(ctx, check, bulk_id)
     point: dict[str, int] | None = None  # created with the first accepted message
     store = ctx.backend.store
