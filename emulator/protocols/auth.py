@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import parse_qsl
 
 from emulator.config import Settings
@@ -31,15 +32,19 @@ class Caller:
     region: str
 
 
-def credential_scope(authorization: str | None, raw_query: str = "") -> tuple[str, str | None]:
-    """``(access_key, region)`` from a credential, or ``("", None)`` when there is none."""
-    credential = ""
+def _credential(authorization: str | None, raw_query: str) -> str:
+    """The ``Credential`` text of a request (``key/date/region/service/aws4_request``), or ""."""
     if authorization:
         start = authorization.find("Credential=")
         if start >= 0:
-            credential = authorization[start + len("Credential=") :].split(",", 1)[0].strip()
-    elif "X-Amz-Credential" in raw_query:
-        credential = dict(parse_qsl(raw_query)).get("X-Amz-Credential", "")
+            return authorization[start + len("Credential=") :].split(",", 1)[0].strip()
+        return ""
+    if "X-Amz-Credential" in raw_query:
+        return dict(parse_qsl(raw_query)).get("X-Amz-Credential", "")
+    return ""
+
+
+def _scope(credential: str) -> tuple[str, str | None]:
     parts = credential.split("/")
     if not parts[0]:
         return "", None
@@ -48,12 +53,32 @@ def credential_scope(authorization: str | None, raw_query: str = "") -> tuple[st
     return parts[0], region
 
 
-def caller(headers: Mapping[str, str], raw_query: str, settings: Settings) -> Caller:
-    """The `Caller` of a request, given its headers and raw query string."""
-    key, region = credential_scope(headers.get("Authorization"), raw_query)
+def credential_scope(authorization: str | None, raw_query: str = "") -> tuple[str, str | None]:
+    """``(access_key, region)`` from a credential, or ``("", None)`` when there is none."""
+    return _scope(_credential(authorization, raw_query))
+
+
+def _caller(credential: str, default_account: str, default_region: str) -> Caller:
+    key, region = _scope(credential)
     account = key if len(key) == 12 and key.isascii() and key.isdigit() else None
     return Caller(
         access_key=key or None,
-        account_id=account or settings.default_account,
-        region=region or settings.region,
+        account_id=account or default_account,
+        region=region or default_region,
     )
+
+
+# A client signs every request with the same credential scope (it changes with the date), so
+# the `Caller` of a credential text is kept in a bounded cache; texts longer than a real scope
+# (a 128-character key, date, region, service, terminator) are worked out without it.
+_CALLER_CACHE_SIZE = 1024
+_CACHED_CREDENTIAL_LENGTH = 256
+_cached_caller = lru_cache(maxsize=_CALLER_CACHE_SIZE)(_caller)
+
+
+def caller(headers: Mapping[str, str], raw_query: str, settings: Settings) -> Caller:
+    """The `Caller` of a request, given its headers and raw query string."""
+    credential = _credential(headers.get("Authorization"), raw_query)
+    if len(credential) > _CACHED_CREDENTIAL_LENGTH:
+        return _caller(credential, settings.default_account, settings.region)
+    return _cached_caller(credential, settings.default_account, settings.region)

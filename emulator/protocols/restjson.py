@@ -285,12 +285,21 @@ def _json_reader(shape: Shape) -> _JsonReader:
     kind = shape.type
     if kind == "structure":
         table: dict[str, tuple[str, _JsonReader]] = {}
+        # String members (most of them) by wire name: a string value is taken as it is,
+        # without a reader call; any other value goes through the table's reader, which
+        # skips a null and refuses the rest exactly as for every member.
+        strings: dict[str, str] = {}
 
         def read(value: Any) -> Any:
             if not isinstance(value, dict):
                 raise _ParseError((), f"expected an object, got {_type_name(value)}")
             result: Params = {}
             for key, item in value.items():
+                if isinstance(item, str):
+                    string_name = strings.get(key)
+                    if string_name is not None:
+                        result[string_name] = item
+                        continue
                 entry = table.get(key)
                 if entry is not None and item is not None:  # JSON null means absent
                     name, read_member = entry
@@ -304,6 +313,8 @@ def _json_reader(shape: Shape) -> _JsonReader:
         _READERS[shape] = read  # before the members: recursive shapes terminate
         for wire, member in shape.by_wire.items():
             table[wire] = (member.name, _READERS.get(member.shape) or _json_reader(member.shape))
+            if member.shape.type == "string":
+                strings[wire] = member.name
         return read
     if kind in ("list", "map"):
         inner: list[_JsonReader] = []  # the item (list) or value (map) reader, filled below
@@ -334,10 +345,26 @@ def _json_reader(shape: Shape) -> _JsonReader:
                     raise
             return result
 
-        read = read_list if kind == "list" else read_map
-        _READERS[shape] = read
+        def read_string_list(value: Any) -> Any:
+            # A list of strings (addresses, mostly): one scan for a non-string, then a copy;
+            # anything else is read item by item, which names the first bad position.
+            if isinstance(value, list):
+                for item in value:
+                    if not isinstance(item, str):
+                        break
+                else:
+                    return list(value)
+            return read_list(value)
+
         child = shape.member if kind == "list" else shape.value
         assert child is not None
+        if kind == "map":
+            read = read_map
+        elif child.type == "string":
+            read = read_string_list
+        else:
+            read = read_list
+        _READERS[shape] = read
         inner.append(_READERS.get(child) or _json_reader(child))
         return read
     read = _JSON_SCALARS[kind]

@@ -254,23 +254,23 @@ def is_verified(state: AccountState, address: str, *, settings: Settings) -> boo
     if settings.auto_verify:
         return True
     bare = _bare(address) if len(address) <= _CACHED_ADDRESS_LENGTH else _parse_bare(address)
-
-    def verified(key: str) -> bool:
-        identity = state.identities.get(key)
-        return identity is not None and identity.status == "Success"
-
+    known = state.identities
     if "@" not in bare:
         domain = bare.lower()
     else:
         local, _, domain = bare.rpartition("@")
-        if verified(bare):
+        if _verified(known.get(bare)):
             return True
         base_local = local.split("+", 1)[0]
-        if base_local != local and verified(f"{base_local}@{domain}"):
+        if base_local != local and _verified(known.get(f"{base_local}@{domain}")):
             return True
         domain = domain.lower()
     labels = domain.split(".")
-    return any(verified(".".join(labels[i:])) for i in range(len(labels)) if labels[i])
+    return any(_verified(known.get(".".join(labels[i:]))) for i in range(len(labels)) if labels[i])
+
+
+def _verified(identity: Identity | None) -> bool:
+    return identity is not None and identity.status == "Success"
 
 
 def set_dkim_enabled(identity: Identity, enabled: bool) -> None:

@@ -384,6 +384,18 @@ def _tag_problem(name: str, value: str) -> str | None:
     return None
 
 
+# Like addresses, the same few tags come back call after call: answers are kept in a bounded
+# cache. A tag longer than SES allows is judged without it, so no request fills it with big keys.
+_TAG_CACHE_SIZE: Final = 4096
+_cached_tag_problem: Final = lru_cache(maxsize=_TAG_CACHE_SIZE)(_tag_problem)
+
+
+def _tag_problem_of(name: str, value: str) -> str | None:
+    if len(name) > MAX_TAG_LENGTH or len(value) > MAX_TAG_LENGTH:
+        return _tag_problem(name, value)
+    return _cached_tag_problem(name, value)
+
+
 def check_tags(check: Check) -> None:
     """Message tags, per tag in SES's order, and the per-message count cap.
 
@@ -396,7 +408,7 @@ def check_tags(check: Check) -> None:
         for tag in draft.tags:
             if tag in fine:
                 continue
-            problem = _tag_problem(*tag)
+            problem = _tag_problem_of(*tag)
             if problem is not None:
                 raise errors.bad_request(problem)
             fine.add(tag)

@@ -269,48 +269,53 @@ def _prepare(request: SendRequest, now: float) -> _Prepared:
     )
     addresses = prepared.addresses
     if request.bulk is None:
+        # One message: the request's own destination, tags, headers and data.
         assert request.destination is not None
-        entries: Sequence[BulkEntry] = (
-            BulkEntry(
-                destination=request.destination,
-                template_data=request.template_data,
-                tags=request.tags,
-                headers=request.headers,
-            ),
-        )
-        bulk_data = None
-    else:
-        entries = request.bulk
-        bulk_data = policy.BulkData(request.template_data)  # the default is parsed once
-    message_ids = _message_ids(now, len(entries))
-    for entry, message_id in zip(entries, message_ids, strict=True):
-        dest = entry.destination
-        addresses += [("To", a) for a in dest.to]
-        if dest.cc:
-            addresses += [("Cc", a) for a in dest.cc]
-        if dest.bcc:
-            addresses += [("Bcc", a) for a in dest.bcc]
-        if bulk_data is None:
-            tags, headers = entry.tags, entry.headers
-            template_data, template_values = entry.template_data, None
-        else:
-            tags = _merge_by_name(request.tags, entry.tags)
-            headers = _merge_by_name(request.headers, entry.headers)
-            template_data, template_values = bulk_data.entry(entry.template_data)
+        dest = request.destination
+        _add_destination(addresses, dest)
         prepared.drafts.append(
             _draft(
                 to=dest.to,
                 cc=dest.cc,
                 bcc=dest.bcc,
                 envelope=dest.all,
-                tags=tags,
-                headers=headers,
+                tags=request.tags,
+                headers=request.headers,
+                template_data=request.template_data,
+                message_id=_message_ids(now, 1)[0],
+            )
+        )
+        return prepared
+    entries = request.bulk
+    bulk_data = policy.BulkData(request.template_data)  # the default is parsed once
+    message_ids = _message_ids(now, len(entries))
+    for entry, message_id in zip(entries, message_ids, strict=True):
+        dest = entry.destination
+        _add_destination(addresses, dest)
+        template_data, template_values = bulk_data.entry(entry.template_data)
+        prepared.drafts.append(
+            _draft(
+                to=dest.to,
+                cc=dest.cc,
+                bcc=dest.bcc,
+                envelope=dest.all,
+                tags=_merge_by_name(request.tags, entry.tags),
+                headers=_merge_by_name(request.headers, entry.headers),
                 template_data=template_data,
                 template_values=template_values,
                 message_id=message_id,
             )
         )
     return prepared
+
+
+def _add_destination(addresses: list[tuple[str, str]], dest: Destination) -> None:
+    """Add a destination's addresses, each with its field name, to the syntax-checked list."""
+    addresses += [("To", a) for a in dest.to]
+    if dest.cc:
+        addresses += [("Cc", a) for a in dest.cc]
+    if dest.bcc:
+        addresses += [("Bcc", a) for a in dest.bcc]
 
 
 def _header_tags(value: str) -> Tags:
@@ -375,9 +380,13 @@ def _suppressed_reasons(check: policy.Check) -> list[str] | None:
     return list(reasons) if isinstance(reasons, list) else None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class _Shared:
-    """What every record of one call has in common, worked out once per call."""
+    """What every record of one call has in common, worked out once per call.
+
+    Not frozen: it never leaves `send`, and a frozen dataclass pays an ``object.__setattr__``
+    per field on every call.
+    """
 
     account: str
     region: str

@@ -397,6 +397,19 @@ def test_cached_address_answers_equal_fresh_ones(text: str) -> None:
     assert policy.address_problem(text) == fresh  # the second answer comes from the cache
 
 
+@given(st.text(alphabet="ab:_-.@ é", max_size=6), st.text(alphabet="ab:_-.@ é", max_size=6))
+def test_cached_tag_answers_equal_fresh_ones(name: str, value: str) -> None:
+    fresh = policy._tag_problem(name, value)
+    assert policy._tag_problem_of(name, value) == fresh
+    assert policy._tag_problem_of(name, value) == fresh  # the second answer comes from the cache
+
+
+def test_tag_longer_than_the_cache_bound_is_judged_without_it() -> None:
+    before = policy._cached_tag_problem.cache_info().currsize
+    assert policy._tag_problem_of("n" * 300, "v") == "Tag name cannot exceed 255 characters."
+    assert policy._cached_tag_problem.cache_info().currsize == before
+
+
 def test_bulk_tags_are_judged_per_entry_after_the_shared_defaults(backend: Backend) -> None:
     backend.account().templates["T"] = Template(name="T", subject="s", text="t")
     entries = tuple(

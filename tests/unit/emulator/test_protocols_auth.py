@@ -8,6 +8,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from emulator.config import Settings
+from emulator.protocols import auth
 from emulator.protocols.auth import Caller, caller, credential_scope
 
 SETTINGS = Settings(region="eu-west-1")
@@ -60,3 +61,22 @@ def test_sigv4a_scope_has_no_region_so_the_default_region_applies() -> None:
 def test_malformed_authorization_header_falls_back_to_defaults() -> None:
     assert credential_scope("Bearer token") == ("", None)
     assert credential_scope("AWS4-HMAC-SHA256 Credential=, Signature=x") == ("", None)
+
+
+def test_caller_of_a_credential_follows_the_settings_it_is_asked_with() -> None:
+    headers = signed_headers("AKIAEXAMPLE", "ap-south-1")
+    first = caller(headers, "", SETTINGS)
+    other = caller(headers, "", Settings(region="eu-west-1", default_account="111122223333"))
+    assert first.account_id == "000000000000"
+    assert other.account_id == "111122223333"
+    assert caller(headers, "", SETTINGS) == first  # the second answer comes from the cache
+
+
+def test_credential_longer_than_the_cache_bound_is_still_read() -> None:
+    key = "123456789012"
+    header = f"AWS4-HMAC-SHA256 Credential={key}/{'x' * 300}/us-west-2/ses/aws4_request, S=x"
+    before = auth._cached_caller.cache_info().currsize
+    assert caller({"Authorization": header}, "", SETTINGS) == Caller(
+        access_key=key, account_id=key, region="us-west-2"
+    )
+    assert auth._cached_caller.cache_info().currsize == before

@@ -106,6 +106,10 @@ def test_wrong_method_on_a_known_path_is_405() -> None:
             "Invalid value at 'destination.toAddresses': expected a list, got a string.",
         ),
         (
+            b'{"Destination": {"ToAddresses": ["a@example.com", 7]}}',
+            "Invalid value at 'destination.toAddresses.2.member': expected a string, got a number.",
+        ),
+        (
             b'{"Content": {"Raw": {"Data": "***"}}}',
             "Invalid value at 'content.raw.data': expected a base64 string.",
         ),
@@ -250,3 +254,14 @@ def test_error_has_error_type_header_and_lowercase_message_body() -> None:
         "x-amzn-RequestId": "rid-9",
     }
     assert json.loads(wire.body) == {"message": "Template T does not exist."}
+
+
+def test_string_members_and_string_lists_come_through_as_given() -> None:
+    body = (
+        b'{"FromEmailAddress": "a@example.com", "Destination": {"ToAddresses": ["b@x.com"],'
+        b' "CcAddresses": [], "BccAddresses": null}, "Unknown": "ignored"}'
+    )
+    assert request("POST", "/v2/email/outbound-emails", body)[1] == {
+        "FromEmailAddress": "a@example.com",
+        "Destination": {"ToAddresses": ["b@x.com"], "CcAddresses": []},
+    }
