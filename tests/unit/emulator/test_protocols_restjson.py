@@ -265,3 +265,22 @@ def test_string_members_and_string_lists_come_through_as_given() -> None:
         "FromEmailAddress": "a@example.com",
         "Destination": {"ToAddresses": ["b@x.com"], "CcAddresses": []},
     }
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"FromEmailAddress": "\xff"}',  # not UTF-8
+        b'{"FromEmailAddress": ',  # cut short
+        b'{"FromEmailAddress": "a"} x',  # extra data
+        '{"FromEmailAddress": 5}'.encode("utf-16"),  # another encoding, sniffed by json.loads
+    ],
+)
+def test_body_errors_read_as_json_loads_reports_them(body: bytes) -> None:
+    try:
+        json.loads(body)
+    except ValueError as exc:
+        expected = f"Could not parse request body into json: {exc}"
+    else:
+        expected = "Invalid value at 'fromEmailAddress': expected a string, got a number."
+    assert error_of("POST", "/v2/email/outbound-emails", body).message == expected
