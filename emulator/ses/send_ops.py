@@ -48,6 +48,8 @@ def _template_name_from_arn(arn: str) -> str:
 
 
 def _attachments(items: Any) -> tuple[mime.Attachment, ...]:
+    if not items:  # the usual case
+        return ()
     return tuple(
         mime.Attachment(
             content=item["RawContent"],
@@ -58,7 +60,7 @@ def _attachments(items: Any) -> tuple[mime.Attachment, ...]:
             description=item.get("ContentDescription"),
             transfer_encoding=item.get("ContentTransferEncoding"),
         )
-        for item in items or ()
+        for item in items
     )
 
 
@@ -191,8 +193,10 @@ def _v1_send_bulk_templated_email(ctx: RequestContext, params: Params) -> Params
 
 def _v2_send_email(ctx: RequestContext, params: Params) -> Params:
     content = params.get("Content") or {}
-    kinds = [k for k in ("Simple", "Raw", "Template") if content.get(k) is not None]
-    if len(kinds) != 1:
+    simple = content.get("Simple")
+    raw = content.get("Raw")
+    template = content.get("Template")
+    if (simple is None) + (raw is None) + (template is None) != 2:
         raise errors.bad_request(  # [I] text
             "Content must contain exactly one of Simple, Raw or Template."
         )
@@ -205,16 +209,15 @@ def _v2_send_email(ctx: RequestContext, params: Params) -> Params:
         "configuration_set": params.get("ConfigurationSetName"),
     }
     destination = params.get("Destination")
-    if kinds[0] == "Raw":
+    if raw is not None:
         dest = _destination(destination) if destination else None
         request = sending.SendRequest(
             kind="raw",
             destination=dest if dest is not None and dest.all else None,
-            raw=content["Raw"]["Data"],
+            raw=raw["Data"],
             **common,
         )
-    elif kinds[0] == "Simple":
-        simple = content["Simple"]
+    elif simple is not None:
         body = simple.get("Body") or {}
         request = sending.SendRequest(
             kind="simple",
@@ -227,10 +230,11 @@ def _v2_send_email(ctx: RequestContext, params: Params) -> Params:
             **common,
         )
     else:
+        assert template is not None  # exactly one of the three is set
         request = sending.SendRequest(
             kind="template",
             destination=_destination(destination),
-            **_v2_template(content["Template"]),
+            **_v2_template(template),
             **common,
         )
     return {"MessageId": _one_id(ctx, request)}
