@@ -22,10 +22,10 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from json.encoder import c_encode_basestring, c_make_encoder  # type: ignore[attr-defined]
 from typing import Any, Final
 from urllib.parse import parse_qsl, unquote
 
+from emulator.jsontext import compact_writer
 from emulator.protocols.models import Member, Operation, ServiceSpec, Shape
 from emulator.protocols.validate import format_path
 from emulator.protocols.wire import REQUEST_ID_HEADER, WireResponse
@@ -588,37 +588,9 @@ def _to_json(shape: Shape, value: Any) -> Any:
     return (_WRITERS.get(shape) or _json_writer(shape))(value)
 
 
-# json.dumps builds an encoder per call when given options; one shared encoder writes the same.
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-# ... and its `encode` still makes a C encoder on every call: make the one it would make once.
-# ``markers=None`` skips only the circular-reference check, and the writers above build every
-# container afresh, so a document cannot be circular. Elsewhere than CPython (no C encoder)
-# the shared encoder's `encode` is used.
-_C_ENCODE: Final = (
-    None
-    if c_make_encoder is None
-    else c_make_encoder(
-        None,  # markers: no circular check
-        _ENCODER.default,
-        c_encode_basestring,  # ensure_ascii=False
-        None,  # indent
-        ":",  # key separator
-        ",",  # item separator
-        False,  # sort_keys
-        False,  # skipkeys
-        True,  # allow_nan
-    )
-)
-
-
-def _encode(document: dict[str, Any]) -> str:
-    if _C_ENCODE is None:
-        return _ENCODER.encode(document)
-    return "".join(_C_ENCODE(document, 0))
-
-
 def _json_response(status: int, document: dict[str, Any], headers: dict[str, str]) -> WireResponse:
-    body = _encode(document).encode("utf-8")
+    # The writers above build every container afresh, so a document cannot be circular.
+    body = compact_writer(document).encode("utf-8")
     return WireResponse(
         status=status, body=body, headers={"Content-Type": "application/json", **headers}
     )

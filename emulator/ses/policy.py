@@ -24,10 +24,10 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from emulator.config import Settings
+from emulator.jsontext import dumps_writer
 from emulator.ses import configsets, errors, identities, mime, simulator, templates, throttle
 from emulator.ses.errors import SesError, Wire
 from emulator.ses.state import AccountState, ConfigurationSet, Template
@@ -716,34 +716,6 @@ def data_for_entry(default: str | None, replacement: str | None) -> str:
     return BulkData(default).entry(replacement)[0]
 
 
-# `json.dumps` with its default options builds a C encoder on every call, which costs more
-# than encoding a bulk entry's small object; build it once. ``markers=None`` skips only the
-# circular-reference check, and objects made by `json.loads` cannot be circular. Elsewhere
-# than CPython (no C encoder) `json.dumps` itself is used.
-_C_ENCODER: Final = (
-    None
-    if c_make_encoder is None
-    else c_make_encoder(
-        None,  # markers: no circular check
-        json.JSONEncoder().default,
-        encode_basestring_ascii,  # ensure_ascii=True
-        None,  # indent
-        ": ",  # key separator
-        ", ",  # item separator
-        False,  # sort_keys
-        False,  # skipkeys
-        True,  # allow_nan
-    )
-)
-
-
-def _json_text(value: dict[str, Any]) -> str:
-    """``json.dumps(value)`` for an object `json.loads` made."""
-    if _C_ENCODER is None:
-        return json.dumps(value)
-    return "".join(_C_ENCODER(value, 0))
-
-
 # `json.loads` of a str is this decode after a check for a leading byte-order mark, which
 # decode refuses as well (not JSON either way); calling it directly skips the wrapper.
 _DECODER: Final = json.JSONDecoder()
@@ -795,6 +767,6 @@ class BulkData:
             return replacement, None
         merged = {**base, **extra}
         try:
-            return _json_text(merged), merged
+            return dumps_writer(merged), merged
         except RecursionError:  # nested deeper than json can write back: rendering reports it
             return replacement, None

@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from emulator.config import Settings
+from emulator.jsontext import dumps_writer
 from emulator.ses import account, policy, sending
 from emulator.ses.context import RequestContext
 from emulator.ses.errors import SesError
@@ -507,4 +508,4 @@ _JSON_VALUES = st.recursive(
 
 @given(st.dictionaries(st.text(max_size=6), _JSON_VALUES, max_size=4))
 def test_merged_data_text_is_what_json_dumps_writes(value: dict[str, object]) -> None:
-    assert policy._json_text(value) == json.dumps(value)
+    assert dumps_writer(value) == json.dumps(value)
