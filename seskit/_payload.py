@@ -10,6 +10,8 @@ from seskit.message import Address, Email, Tag
 
 if TYPE_CHECKING:
     from mypy_boto3_ses.type_defs import (
+        BodyTypeDef,
+        ContentTypeDef,
         DestinationTypeDef,
         MessageTagTypeDef,
     )
@@ -74,6 +76,28 @@ def configuration_set(email: Email, override: str | None) -> str | None:
         return email.configuration_set
     rules.check_configuration_set_name(override)
     return override
+
+
+def content(data: str) -> ContentTypeDef:
+    """A Subject, Text or Html member: ``Charset`` only when the text is not ASCII."""
+    return {"Data": data} if data.isascii() else {"Data": data, "Charset": "UTF-8"}
+
+
+def simple_parts(email: Email, builder: str) -> tuple[ContentTypeDef, BodyTypeDef, int]:
+    """A simple send's Subject and Body (the same shapes in v1 and v2), and their character
+    count for the size shortcut; `missing_content` when the email has no subject or body."""
+    subject, text, html = email.subject, email.text, email.html
+    if subject is None or (text is None and html is None):
+        raise missing_content(email, builder)
+    chars = len(subject)
+    body: BodyTypeDef = {}
+    if text is not None:
+        body["Text"] = content(text)
+        chars += len(text)
+    if html is not None:
+        body["Html"] = content(html)
+        chars += len(html)
+    return content(subject), body, chars
 
 
 def missing_content(email: Email, builder: str) -> ValidationError:

@@ -34,9 +34,7 @@ from seskit.message import (
 
 if TYPE_CHECKING:
     from mypy_boto3_ses.type_defs import (
-        BodyTypeDef,
         BulkEmailDestinationTypeDef,
-        DestinationTypeDef,
         SendBulkTemplatedEmailRequestTypeDef,
         SendEmailRequestTypeDef,
         SendRawEmailRequestTypeDef,
@@ -85,54 +83,15 @@ def send_email(email: Email, *, configuration_set: str | None = None) -> SendEma
     pointing to `send_raw_email` or `seskit.v2.send_email`. The assembled MIME message must fit
     in 10,485,760 bytes (`SizeError`).
     """
-    # The _payload helpers and _add_envelope written out: most sends come through here, and a
-    # call costs about as much as one of the dicts it returns (docs/performance.md). The
-    # result is the same; lists are built with loops (cheaper than comprehensions in 3.11).
     if email.attachments or email.headers:
         _refuse_mime_features(email, "v1.send_email", "v1.send_raw_email or v2.send_email")
-    subject, text, html = email.subject, email.text, email.html
-    if subject is None or (text is None and html is None):
-        raise _payload.missing_content(email, "v1.send_email")
-    chars = len(subject)
-    body: BodyTypeDef = {}
-    if text is not None:
-        body["Text"] = {"Data": text} if text.isascii() else {"Data": text, "Charset": "UTF-8"}
-        chars += len(text)
-    if html is not None:
-        body["Html"] = {"Data": html} if html.isascii() else {"Data": html, "Charset": "UTF-8"}
-        chars += len(html)
-    destination: DestinationTypeDef = {}
-    if email.to:
-        destination["ToAddresses"] = wire = []
-        for address in email.to:
-            wire.append(address.formatted)
-    if email.cc:
-        destination["CcAddresses"] = _payload.wire(email.cc)
-    if email.bcc:
-        destination["BccAddresses"] = _payload.wire(email.bcc)
+    subject, body, chars = _payload.simple_parts(email, "v1.send_email")
     payload: SendEmailRequestTypeDef = {
         "Source": email.sender.formatted,
-        "Destination": destination,
-        "Message": {
-            "Subject": {"Data": subject}
-            if subject.isascii()
-            else {"Data": subject, "Charset": "UTF-8"},
-            "Body": body,
-        },
+        "Destination": _payload.destination(email.to, email.cc, email.bcc),
+        "Message": {"Subject": subject, "Body": body},
     }
-    if email.reply_to:
-        payload["ReplyToAddresses"] = _payload.wire(email.reply_to)
-    if email.return_path is not None:
-        payload["ReturnPath"] = email.return_path.email
-    if email.tags:
-        payload["Tags"] = tags = []
-        for tag in email.tags:
-            tags.append({"Name": tag.name, "Value": tag.value})
-    if configuration_set is not None:
-        rules.check_configuration_set_name(configuration_set)
-        payload["ConfigurationSetName"] = configuration_set
-    elif email.configuration_set is not None:
-        payload["ConfigurationSetName"] = email.configuration_set
+    _add_envelope(payload, email, configuration_set)
     if chars > _payload.SIMPLE_CHARS_V1 or email.reply_to:
         _payload.check_simple_size(email, limit=rules.MAX_MESSAGE_BYTES_V1, api="v1.send_email")
     return payload

@@ -41,9 +41,7 @@ from seskit.message import (
 if TYPE_CHECKING:
     from mypy_boto3_sesv2.type_defs import (
         AttachmentTypeDef,
-        BodyTypeDef,
         BulkEmailEntryTypeDef,
-        DestinationTypeDef,
         EmailContentTypeDef,
         EmailTemplateContentTypeDef,
         MessageHeaderTypeDef,
@@ -131,30 +129,12 @@ def send_email(
             "unsupported-feature",
             "a raw message cannot also use a template; choose raw=True or template=",
         )
-    # Most sends are simple: that path has the _payload helpers written out, since a call costs
-    # about as much as one of the dicts it returns (docs/performance.md). Same result; lists are
-    # built with loops (cheaper than comprehensions in 3.11).
     content: EmailContentTypeDef
     simple = template is None and template_data is None and not raw
     chars = 0
     if simple:
-        subject, text, html = email.subject, email.text, email.html
-        if subject is None or (text is None and html is None):
-            raise _payload.missing_content(email, "v2.send_email")
-        chars = len(subject)
-        body: BodyTypeDef = {}
-        if text is not None:
-            body["Text"] = {"Data": text} if text.isascii() else {"Data": text, "Charset": "UTF-8"}
-            chars += len(text)
-        if html is not None:
-            body["Html"] = {"Data": html} if html.isascii() else {"Data": html, "Charset": "UTF-8"}
-            chars += len(html)
-        message: MessageTypeDef = {
-            "Subject": {"Data": subject}
-            if subject.isascii()
-            else {"Data": subject, "Charset": "UTF-8"},
-            "Body": body,
-        }
+        subject, body, chars = _payload.simple_parts(email, "v2.send_email")
+        message: MessageTypeDef = {"Subject": subject, "Body": body}
         if email.headers:
             message["Headers"] = _headers(email.headers)
         if email.attachments:
@@ -181,18 +161,9 @@ def send_email(
         )
         content = {"Raw": {"Data": plan.to_bytes()}}
 
-    destination: DestinationTypeDef = {}
-    if email.to:
-        destination["ToAddresses"] = wire = []
-        for address in email.to:
-            wire.append(address.formatted)
-    if email.cc:
-        destination["CcAddresses"] = _payload.wire(email.cc)
-    if email.bcc:
-        destination["BccAddresses"] = _payload.wire(email.bcc)
     payload: SendEmailRequestTypeDef = {
         "FromEmailAddress": email.sender.formatted,
-        "Destination": destination,
+        "Destination": _payload.destination(email.to, email.cc, email.bcc),
         "Content": content,
     }
     if email.reply_to:
@@ -200,14 +171,10 @@ def send_email(
     if email.return_path is not None:
         payload["FeedbackForwardingEmailAddress"] = email.return_path.email
     if email.tags:
-        payload["EmailTags"] = tags = []
-        for tag in email.tags:
-            tags.append({"Name": tag.name, "Value": tag.value})
-    if configuration_set is not None:
-        rules.check_configuration_set_name(configuration_set)
-        payload["ConfigurationSetName"] = configuration_set
-    elif email.configuration_set is not None:
-        payload["ConfigurationSetName"] = email.configuration_set
+        payload["EmailTags"] = _payload.tags(email.tags)
+    chosen_set = _payload.configuration_set(email, configuration_set)
+    if chosen_set is not None:
+        payload["ConfigurationSetName"] = chosen_set
     if simple and (chars > _payload.SIMPLE_CHARS_V2 or email.reply_to or email.attachments):
         _payload.check_simple_size(email, limit=rules.MAX_MESSAGE_BYTES_V2, api="v2.send_email")
     return payload
