@@ -288,7 +288,7 @@ def _prepare(request: SendRequest, now: float) -> _Prepared:
                 tags=request.tags,
                 headers=request.headers,
                 template_data=request.template_data,
-                message_id=_message_ids(now, 1)[0],
+                message_id=new_message_id(now),
             )
         )
         return prepared
