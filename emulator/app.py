@@ -119,7 +119,9 @@ class _Service:
         request_id: str = request[REQUEST_ID]
         try:
             body = await request.read()
-            fields = query.parse_form(body, request.rel_url.raw_query_string)
+            fields = request.get(guards.V1_FORM)  # decoded already by a fault or state guard
+            if fields is None:
+                fields = query.parse_form(body, request.rel_url.raw_query_string)
             operation, params = query.parse_request(self.v1, fields)
             output = self._run(request, "v1", operation, params)
             wire = query.serialize_result(self.v1, operation, output, request_id)

@@ -47,6 +47,7 @@ from emulator.sigv4 import SigningRequest, check_control_token, verify_request
 
 __all__ = [
     "STATE_STORE",
+    "V1_FORM",
     "install",
     "is_read_only",
     "load_credentials_file",
@@ -57,6 +58,9 @@ log = logging.getLogger("emulator")
 
 STATE_STORE: web.AppKey[StateStore] = web.AppKey("state_store", StateStore)
 """The data dir's `StateStore` (present only when ``Settings.data_dir`` is set)."""
+
+V1_FORM: web.RequestKey[dict[str, str]] = web.RequestKey("v1_form", dict)
+"""A v1 request's decoded form, when a guard had to decode it (the endpoint reuses it)."""
 
 _Endpoint = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _READ_ONLY_PREFIXES = ("Get", "List", "Describe", "TestRender")
@@ -156,7 +160,10 @@ class _Guards:
         """The SES operation a request names, or "" when it names none (the handler reports)."""
         try:
             if api == "v1":
-                fields = query.parse_form(await request.read(), raw_query)
+                fields = request.get(V1_FORM)
+                if fields is None:
+                    fields = query.parse_form(await request.read(), raw_query)
+                    request[V1_FORM] = fields
                 return fields.get("Action", "")
             binding, _ = self.router.match(request.method, path)
             return binding.operation.name

@@ -54,12 +54,7 @@ def parse_form(body: bytes, raw_query: str = "") -> dict[str, str]:
 
     Decodes exactly as ``urllib.parse.parse_qsl(..., keep_blank_values=True, errors="strict")``
     would, without its per-field overhead: only pieces holding ``+`` or ``%`` are rewritten.
-    Asked again for the very same body object and query (the guards and the endpoint both read
-    a request's form), it answers a copy of the last result instead of decoding twice.
     """
-    last = _LAST_FORM[0]
-    if last is not None and last[0] is body and last[1] == raw_query:
-        return dict(last[2])
     fields: dict[str, str] = {}
     try:
         if raw_query:
@@ -68,12 +63,7 @@ def parse_form(body: bytes, raw_query: str = "") -> dict[str, str]:
             _decode_form(body.decode("utf-8"), fields)
     except UnicodeDecodeError as exc:
         raise bad_request("The request is not UTF-8 form data.") from exc
-    # Holding the body keeps its identity from being reused by another object while cached.
-    _LAST_FORM[0] = (body, raw_query, dict(fields))
     return fields
-
-
-_LAST_FORM: list[tuple[bytes, str, dict[str, str]] | None] = [None]
 
 
 def _decode_form(text: str, fields: dict[str, str]) -> None:
