@@ -611,11 +611,16 @@ def _run(nodes: list[_Node], scope: _Scope, program: _Program, depth: int) -> st
                 value = _resolve_parsed(path, scope)
                 if value is _MISSING:
                     raise _MissingAttributeError(node.name)
-            text = value if type(value) is str else _to_text(value)
-            if node.kind != "raw" and _NEEDS_ESCAPE.search(text):
-                text = text.translate(_ESCAPES)
-            parts.append(text)
+            parts.append(_output(value, node.kind))
     return "".join(parts)
+
+
+def _output(value: Any, kind: str) -> str:
+    """A variable's value as written into the output: text, HTML-escaped unless ``{{{raw}}}``."""
+    text = value if type(value) is str else _to_text(value)
+    if kind != "raw" and _NEEDS_ESCAPE.search(text):
+        return text.translate(_ESCAPES)
+    return text
 
 
 def _run_flat(flat: tuple[_FlatVariable, ...], tail: str, scope: _Scope) -> str:
@@ -631,10 +636,7 @@ def _run_flat(flat: tuple[_FlatVariable, ...], tail: str, scope: _Scope) -> str:
             value = _resolve_parsed(path, scope)
         if value is _MISSING:
             raise _MissingAttributeError(tag.name)
-        text = value if type(value) is str else _to_text(value)
-        if tag.kind != "raw" and _NEEDS_ESCAPE.search(text):
-            text = text.translate(_ESCAPES)
-        parts.append(text)
+        parts.append(_output(value, tag.kind))
     parts.append(tail)
     return "".join(parts)
 
