@@ -60,7 +60,6 @@ class Stats:
     requests: int = 0
     server_errors: int = 0  # 5xx other than the documented 501 NotImplemented
     not_implemented: int = 0  # 501 NotImplemented: an operation without a handler
-    http_level: int = 0  # plain-text 400s from aiohttp's HTTP parser (see problems())
     by_status: dict[int, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -73,8 +72,6 @@ class Stats:
                 self.not_implemented += 1
             elif status >= 500:
                 self.server_errors += 1
-            if _http_level_rejection(exchange):
-                self.http_level += 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,8 +147,6 @@ def problems(exchange: Exchange) -> list[str]:
         found.append(f"unexpected status {status}")
     if exchange.request.method == "HEAD":
         return found
-    if _http_level_rejection(exchange):
-        return found
     if path in ("", "/"):
         found += _v1_shape(response)
     elif path.startswith(("/_emulator", "/_aws")):
@@ -164,23 +159,6 @@ def problems(exchange: Exchange) -> list[str]:
 def _not_implemented(exchange: Exchange) -> bool:
     path = _path_of(exchange.request.target)
     return exchange.response.status == 501 and _code(exchange.response, path) == "NotImplemented"
-
-
-def _http_level_rejection(exchange: Exchange) -> bool:
-    """aiohttp's own plain-text 400 for a Content-Encoding it cannot decode at all.
-
-    The HTTP parser refuses such a request (``br`` without the Brotli package) before any
-    application code runs, so no middleware can shape the answer; it is still a 4xx, and
-    `Stats.http_level` counts these so a run's report shows them.
-    """
-    response = exchange.response
-    has_encoding = any(k.lower() == "content-encoding" for k, _ in exchange.request.headers)
-    return (
-        has_encoding
-        and response.status == 400
-        and response.headers.get("content-type", "").startswith("text/plain")
-        and response.body.startswith(b"Can not decode content-encoding")
-    )
 
 
 def _code(response: Response, path: str) -> str | None:

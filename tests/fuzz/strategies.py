@@ -22,11 +22,15 @@ import functools
 import gzip
 import json
 import string
+import sys
+import zlib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import botocore.session
+import brotli  # type: ignore[import-untyped]  # Brotli ships neither stubs nor py.typed
 from botocore.model import OperationModel, Shape
 from botocore.serialize import create_serializer
 from hypothesis import strategies as st
@@ -34,6 +38,11 @@ from hypothesis import strategies as st
 from tests.fuzz.harness import FuzzRequest
 
 __all__ = ["requests"]
+
+if sys.version_info >= (3, 14):
+    from compression import zstd
+else:
+    from backports import zstd
 
 _SESSION = botocore.session.get_session()
 _MODELS = {
@@ -46,6 +55,13 @@ _SERIALIZERS = {
     "v2": create_serializer("rest-json", include_validation=False),
 }
 _OPERATIONS = {api: sorted(model.operation_names) for api, model in _MODELS.items()}
+# Every Content-Encoding the emulator decodes (aiohttp's four), with a client's encoder for it.
+_COMPRESSORS: dict[str, Callable[[bytes], bytes]] = {
+    "gzip": gzip.compress,
+    "deflate": zlib.compress,
+    "br": brotli.compress,
+    "zstd": zstd.compress,
+}
 
 # Strings that have broken parsers before: separators, escapes, encodings, control bytes.
 _NASTY = [
@@ -377,7 +393,7 @@ def _form_garbage(draw: st.DrawFn) -> FuzzRequest:
 @st.composite
 def _json_garbage(draw: st.DrawFn) -> FuzzRequest:
     method, target = draw(_v2_target())
-    shape = draw(st.sampled_from(["value", "value", "deep", "bytes", "empty", "gzip"]))
+    shape = draw(st.sampled_from(["value", "value", "deep", "bytes", "empty", "compressed"]))
     headers = draw(_headers())
     if shape == "value":
         body = json.dumps(draw(_json_value), ensure_ascii=draw(st.booleans())).encode()
@@ -387,10 +403,13 @@ def _json_garbage(draw: st.DrawFn) -> FuzzRequest:
         body = (opener * depth + "1" + closer * depth).encode()
     elif shape == "bytes":
         body = draw(st.binary(max_size=200))
-    elif shape == "gzip":
+    elif shape == "compressed":
+        # A body compressed as its Content-Encoding says, by another codec, or not at all.
         payload = json.dumps(draw(_json_value)).encode()
-        body = gzip.compress(payload) if draw(st.booleans()) else payload
-        headers = (*headers, ("Content-Encoding", draw(st.sampled_from([b"gzip", b"br", b"x"]))))
+        codec = draw(st.sampled_from([*_COMPRESSORS, "none"]))
+        body = _COMPRESSORS[codec](payload) if codec in _COMPRESSORS else payload
+        encoding = draw(st.sampled_from([*_COMPRESSORS, "x"]))
+        headers = (*headers, ("Content-Encoding", encoding.encode()))
     else:
         body = b""
     return FuzzRequest(method=method, target=target, headers=headers, body=body)

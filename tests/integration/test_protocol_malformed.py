@@ -2,23 +2,42 @@
 
 from __future__ import annotations
 
+import gzip
 import http.client
 import json
 import logging
+import sys
+import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
+import brotli  # type: ignore[import-untyped]  # Brotli ships neither stubs nor py.typed
 import pytest
 
 from emulator.server import EmulatorServer
 from emulator.ses import v1_ops, v2_ops
 from emulator.ses.context import Params, RequestContext
 
+if sys.version_info >= (3, 14):
+    from compression import zstd
+else:
+    from backports import zstd
+
 NS = "{http://ses.amazonaws.com/doc/2010-12-01/}"
 FORM = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
 JSON = {"Content-Type": "application/json"}
+
+
+# Every Content-Encoding aiohttp decodes, with the encoder a client would use for it.
+COMPRESSORS: dict[str, Callable[[bytes], bytes]] = {
+    "gzip": gzip.compress,
+    "deflate": zlib.compress,
+    "br": brotli.compress,
+    "zstd": zstd.compress,
+}
 
 
 @dataclass
@@ -218,6 +237,28 @@ def test_percent_2f_in_a_path_segment_stays_in_the_parameter(
     reply = send(server, "DELETE", "/v2/email/identities/a%2Fb%2Bc%40example.com")
     assert (reply.status, reply.body) == (200, b"{}")
     assert seen == [{"EmailIdentity": "a/b+c@example.com"}]
+
+
+@pytest.mark.parametrize("encoding", sorted(COMPRESSORS))
+def test_compressed_body_is_decoded_and_served(server: EmulatorServer, encoding: str) -> None:
+    compress = COMPRESSORS[encoding]
+    v1_body = b"Action=VerifyEmailIdentity&EmailAddress=v1%40example.com"
+    reply = send(server, "POST", "/", compress(v1_body), {**FORM, "Content-Encoding": encoding})
+    assert reply.status == 200, reply.body
+    assert ElementTree.fromstring(reply.body).tag == f"{NS}VerifyEmailIdentityResponse"
+    v2_body = json.dumps({"EmailIdentity": "v2@example.com"}).encode()
+    reply = send(
+        server,
+        "POST",
+        "/v2/email/identities",
+        compress(v2_body),
+        {**JSON, "Content-Encoding": encoding},
+    )
+    assert reply.status == 200, reply.body
+    assert json.loads(reply.body)["IdentityType"] == "EMAIL_ADDRESS"
+    listed = send(server, "POST", "/", b"Action=ListIdentities", FORM)
+    names = {e.text for e in ElementTree.fromstring(listed.body).iter(f"{NS}member")}
+    assert names == {"v1@example.com", "v2@example.com"}
 
 
 def test_body_over_the_limit_is_413_in_each_api_shape() -> None:
