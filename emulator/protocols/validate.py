@@ -9,18 +9,43 @@ ranges reach the server, which must reject them. Real SES answers in Coral's wor
 
 `find_violations` walks the *value* (never the botocore model) with checks compiled once per
 `Shape`; `violation_error` turns the findings into the `SesError` each API reports.
+
+A few enums are left to their operation's handler (`HANDLER_CHECKED_ENUMS`): where SES is
+observed to answer an invalid value with its own error rather than Coral's, the handler
+raises that error and this module does not report the value first.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from emulator.protocols import models
 from emulator.protocols.models import Shape
 from emulator.ses.errors import Api, SesError, Wire
 
-__all__ = ["Violation", "coral_message", "find_violations", "format_path", "violation_error"]
+__all__ = [
+    "HANDLER_CHECKED_ENUMS",
+    "Violation",
+    "coral_message",
+    "find_violations",
+    "format_path",
+    "violation_error",
+]
+
+HANDLER_CHECKED_ENUMS: frozenset[tuple[Api, str, str]] = frozenset(
+    {
+        # (api, operation, top-level input member): the model's enum is not checked here
+        # because the handler checks it with the error SES gives. SES answers an invalid
+        # NotificationType with v1 InvalidParameterValue "Invalid notification type: X. Valid
+        # values are: Bounce, Complaint, Delivery." (ses-spec §2.5 [O]); `emulator.ses.v1_ops`
+        # raises exactly that. The member's other constraints, if any, are still checked.
+        ("v1", "SetIdentityNotificationTopic", "NotificationType"),
+        ("v1", "SetIdentityHeadersInNotificationsEnabled", "NotificationType"),
+    }
+)
 
 Segment = str | int  # a member name, or a 1-based list position
 
@@ -108,11 +133,36 @@ def _child_check(shape: Shape) -> _Check | None:
     return _CHECKS[shape] if shape in _CHECKS else _checker(shape)
 
 
+@functools.cache
+def _handler_checked() -> dict[Shape, frozenset[str]]:
+    """`HANDLER_CHECKED_ENUMS` as input shape → member names, resolved in the loaded models."""
+    found: dict[Shape, set[str]] = {}
+    for api, operation, member in sorted(HANDLER_CHECKED_ENUMS):
+        shape = models.load(api).operations[operation].input
+        target = shape.members.get(member) if shape is not None else None
+        if shape is None or target is None or target.shape.enum is None:
+            # The model changed under the table: fail loudly rather than check nothing.
+            raise LookupError(f"{api} {operation}.{member} is not an enum member of the model")
+        found.setdefault(shape, set()).add(member)
+    return {shape: frozenset(members) for shape, members in found.items()}
+
+
+def _member_check(member: Shape, *, enum: bool) -> _Check | None:
+    if enum:
+        return _child_check(member)
+    # A handler-checked enum: the member's other constraints only (not cached under the
+    # shape, which another member may use with its enum checked).
+    if member.min is None and member.max is None and member.pattern is None:
+        return None
+    return _text_check(member, enum=False)
+
+
 def _structure_check(shape: Shape) -> _Check:
     required = shape.required
     union = shape.union
     names = tuple(shape.members)
     table: dict[str, _Check] = {}
+    unchecked_enums = _handler_checked().get(shape, frozenset())
 
     def check(value: Any, path: tuple[Segment, ...], out: list[Violation]) -> None:
         for name in required:
@@ -128,7 +178,7 @@ def _structure_check(shape: Shape) -> _Check:
 
     _CHECKS[shape] = check  # before the members: recursive shapes terminate
     for name, member in shape.members.items():
-        member_check = _child_check(member.shape)
+        member_check = _member_check(member.shape, enum=name not in unchecked_enums)
         if member_check is not None:
             table[name] = member_check
     return check
@@ -191,10 +241,10 @@ def _length_check(shape: Shape) -> _LengthCheck | None:
     return check
 
 
-def _text_check(shape: Shape) -> _Check:
+def _text_check(shape: Shape, *, enum: bool = True) -> _Check:
     length = _length_check(shape)
     is_blob = shape.type == "blob"
-    enum = shape.enum
+    values = shape.enum if enum else None
     enum_text = f"Member must satisfy enum value set: {shape.enum_text}"
     pattern = shape.pattern
     pattern_text = (
@@ -206,7 +256,7 @@ def _text_check(shape: Shape) -> _Check:
             length(value, len(value), path, out)
         if is_blob:
             return
-        if enum is not None and value not in enum:
+        if values is not None and value not in values:
             out.append(Violation(path, value, enum_text))
         if pattern is not None and pattern.fullmatch(value) is None:
             out.append(Violation(path, value, pattern_text))

@@ -194,6 +194,55 @@ def test_v1_identity_setters_on_unknown_identity_are_message_rejected(
     )
 
 
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda ses: ses.set_identity_notification_topic(
+            Identity="a@example.com", NotificationType="InvalidType"
+        ),
+        lambda ses: ses.set_identity_headers_in_notifications_enabled(
+            Identity="a@example.com", NotificationType="InvalidType", Enabled=True
+        ),
+    ],
+    ids=["topic", "headers"],
+)
+def test_v1_invalid_notification_type_is_ses_invalid_parameter_value(
+    ses: Any, call: Callable[[Any], Any]
+) -> None:
+    # boto3 does not check enums, so the value reaches the emulator; SES answers with its own
+    # text (ses-spec §2.5 [O]), not the Coral enum message the model check would give.
+    ses.verify_email_identity(EmailAddress="a@example.com")
+    with pytest.raises(ClientError) as caught:
+        call(ses)
+    assert error_of(caught) == (
+        "InvalidParameterValue",
+        400,
+        "Invalid notification type: InvalidType. Valid values are: Bounce, Complaint, Delivery.",
+    )
+
+
+def test_other_identity_enums_keep_the_coral_validation_error(ses: Any, sesv2: Any) -> None:
+    with pytest.raises(ClientError) as caught:
+        ses.list_identities(IdentityType="Address")
+    assert error_of(caught) == (
+        "ValidationError",
+        400,
+        "1 validation error detected: Value 'Address' at 'identityType' failed to satisfy "
+        "constraint: Member must satisfy enum value set: [EmailAddress, Domain]",
+    )
+    sesv2.create_email_identity(EmailIdentity="example.com")
+    with pytest.raises(ClientError) as caught:
+        sesv2.put_email_identity_mail_from_attributes(
+            EmailIdentity="example.com", BehaviorOnMxFailure="Bounce"
+        )
+    assert error_of(caught) == (
+        "BadRequestException",
+        400,
+        "1 validation error detected: Value 'Bounce' at 'behaviorOnMxFailure' failed to satisfy "
+        "constraint: Member must satisfy enum value set: [USE_DEFAULT_VALUE, REJECT_MESSAGE]",
+    )
+
+
 def test_v1_identity_policies_round_trip(ses: Any) -> None:
     ses.verify_domain_identity(Domain="example.com")
     ses.put_identity_policy(Identity="example.com", PolicyName="p1", Policy=POLICY)

@@ -30,6 +30,7 @@ from emulator.protocols.query import _SCALAR_XML, _XML_ESCAPES, ParseError
 from emulator.protocols.restjson import _SCALAR_JSON, _datetime, _ParseError, _type_name
 from emulator.protocols.validate import (
     _REDACTED,
+    HANDLER_CHECKED_ENUMS,
     Segment,
     Violation,
     find_violations,
@@ -514,6 +515,9 @@ def test_query_readers_match_the_tree_walk(data: st.DataObject, name: str) -> No
 # --- validation ---
 
 
+_ENUM = "Member must satisfy enum value set"
+
+
 def _ref_find_violations(shape: Shape, value: Any) -> list[Violation]:
     found: list[Violation] = []
     _ref_walk(shape, value, (), found)
@@ -534,7 +538,15 @@ def test_compiled_checks_match_the_value_walk(
     shape = spec.operations[name].input
     assert shape is not None
     params = data.draw(values(shape, xml=False))  # constraints ignored: violations abound
-    assert find_violations(shape, params) == _ref_find_violations(shape, params)
+    # The tree walk predates HANDLER_CHECKED_ENUMS: drop the enum findings those members'
+    # handlers report instead.
+    skipped = {(m,) for api, op, m in HANDLER_CHECKED_ENUMS if api == spec.api and op == name}
+    expected = [
+        v
+        for v in _ref_find_violations(shape, params)
+        if not (v.path in skipped and v.constraint.startswith(_ENUM))
+    ]
+    assert find_violations(shape, params) == expected
 
 
 def test_sensitive_values_stay_redacted_in_compiled_checks() -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from emulator.protocols import models
-from emulator.protocols.validate import find_violations, violation_error
+from emulator.protocols.validate import HANDLER_CHECKED_ENUMS, find_violations, violation_error
 from emulator.ses.errors import Wire
 
 V1 = models.load("v1")
@@ -80,6 +82,32 @@ def test_enum_violation_lists_the_allowed_values_in_model_order() -> None:
         "1 validation error detected: Value 'Address' at 'identityType' failed to satisfy "
         "constraint: Member must satisfy enum value set: [EmailAddress, Domain]"
     )
+
+
+@pytest.mark.parametrize(("api", "operation", "member"), sorted(HANDLER_CHECKED_ENUMS))
+def test_handler_checked_enums_are_left_to_the_handler(
+    api: str, operation: str, member: str
+) -> None:
+    spec = V1 if api == "v1" else V2
+    shape = spec.operations[operation].input
+    assert shape is not None
+    assert shape.members[member].shape.enum is not None  # the table names a real enum member
+    # Only the enum is skipped: the operation's other constraints (its required members)
+    # are still reported.
+    violations = find_violations(shape, {member: "InvalidType"})
+    assert [v.path for v in violations] == [(name,) for name in shape.required if name != member]
+    assert all(v.missing for v in violations)
+
+
+def test_an_enum_shape_left_to_one_handler_is_still_checked_elsewhere() -> None:
+    # NotificationType is checked by its handlers; the compiled check of the shape itself
+    # (which another operation could reuse) keeps the enum.
+    shape = V1.operations["SetIdentityNotificationTopic"].input
+    assert shape is not None
+    violations = find_violations(shape.members["NotificationType"].shape, "InvalidType")
+    assert [v.constraint for v in violations] == [
+        "Member must satisfy enum value set: [Bounce, Complaint, Delivery]"
+    ]
 
 
 def test_v1_code_for_constraint_violations_is_configurable() -> None:
