@@ -27,7 +27,7 @@ def test_short_argument_is_answered_once_then_from_the_cache() -> None:
     cached = short_string_cache(upper, maxsize=4, max_length=5)
     assert [cached("ab"), cached("ab"), cached("ab")] == ["AB", "AB", "AB"]
     assert seen == ["ab"]
-    assert cached.cache_info().hits == 2
+    assert cached.cache_info() == (4, 1)
 
 
 def test_argument_at_the_length_limit_is_cached_and_one_over_is_not() -> None:
@@ -40,17 +40,25 @@ def test_argument_at_the_length_limit_is_cached_and_one_over_is_not() -> None:
     assert cached.cache_info().currsize == 1
 
 
-def test_cache_holds_at_most_maxsize_answers_dropping_the_least_recently_used() -> None:
+def test_cache_holds_at_most_maxsize_answers_and_starts_again_when_full() -> None:
     upper, seen = _counting(str.upper)
     cached = short_string_cache(upper, maxsize=2, max_length=5)
     cached("a")
     cached("b")
-    cached("a")  # "a" is now the more recently used of the two
-    cached("c")  # full: "b" makes room
     assert cached.cache_info().currsize == 2
+    assert cached("c") == "C"  # full: emptied, then "c" goes in
+    assert cached.cache_info().currsize == 1
     seen.clear()
-    assert [cached("a"), cached("c"), cached("b")] == ["A", "C", "B"]
-    assert seen == ["b"]
+    assert [cached("c"), cached("a"), cached("c")] == ["C", "A", "C"]
+    assert seen == ["a"]  # "c" was kept after the cache was emptied
+    assert cached.cache_info().currsize == 2
+
+
+def test_answers_of_several_arguments_are_bounded_too() -> None:
+    cached = short_string_cache(lambda a, b: a + b, maxsize=3, max_length=2)
+    for i in range(10):
+        assert cached(str(i), "x") == f"{i}x"
+        assert cached.cache_info().currsize <= 3
 
 
 def test_any_long_argument_of_several_keeps_the_call_out_of_the_cache() -> None:
@@ -87,7 +95,7 @@ def test_answers_equal_the_wrapped_function(a: str, b: str) -> None:
     assert cached(a, b) == pair(a, b)
 
 
-def test_exception_propagates_and_is_not_cached() -> None:
+def test_exception_propagates_as_raised_and_is_not_cached() -> None:
     calls: list[str] = []
 
     def strict(text: str) -> int:
@@ -96,11 +104,36 @@ def test_exception_propagates_and_is_not_cached() -> None:
 
     cached = short_string_cache(strict, maxsize=4, max_length=10)
     for text in ["x", "x", "y" * 11]:
-        with pytest.raises(ValueError, match="invalid literal for int"):
+        with pytest.raises(ValueError, match="invalid literal for int") as raised:
             cached(text)
+        assert raised.value.__context__ is None  # no KeyError from the cache lookup chained
     assert calls == ["x", "x", "y" * 11]
     assert cached.cache_info().currsize == 0
     assert cached("12") == 12
+
+
+def test_exception_of_a_several_argument_function_is_not_cached() -> None:
+    calls: list[tuple[str, ...]] = []
+
+    def strict2(a: str, b: str) -> int:
+        calls.append((a, b))
+        return int(a + b)
+
+    def strict3(a: str, b: str, c: str) -> int:
+        calls.append((a, b, c))
+        return int(a + b + c)
+
+    two = short_string_cache(strict2, maxsize=4, max_length=10)
+    three = short_string_cache(strict3, maxsize=4, max_length=10)
+    for _ in range(2):
+        with pytest.raises(ValueError, match="invalid literal for int") as raised:
+            two("1", "x")
+        assert raised.value.__context__ is None
+        with pytest.raises(ValueError, match="invalid literal for int") as raised:
+            three("1", "x", "2")
+        assert raised.value.__context__ is None
+    assert calls == [("1", "x"), ("1", "x", "2")] * 2
+    assert two.cache_info().currsize == three.cache_info().currsize == 0
 
 
 def test_wrapper_keeps_the_functions_name_and_the_uncached_function() -> None:
