@@ -20,9 +20,9 @@ list for a reason that list currently enforces.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Final, Literal
 
+from emulator._shortcache import short_string_cache
 from emulator.ses.state import AccountState
 from seskit.rules import SIMULATOR_DOMAIN
 
@@ -40,18 +40,12 @@ OUTCOMES: Final[dict[str, Outcome]] = {
 }
 
 
-def simulator_outcome(address: str) -> Outcome | None:
+def _simulator_outcome(address: str) -> Outcome | None:
     """The simulated outcome for a bare address, or None if it is not a simulator address.
 
     >>> simulator_outcome("bounce+42@Simulator.AmazonSES.com")
     'bounce'
     """
-    if len(address) > _CACHED_ADDRESS_LENGTH:
-        return _simulator_outcome(address)
-    return _cached_simulator_outcome(address)
-
-
-def _simulator_outcome(address: str) -> Outcome | None:
     local, at, domain = address.rpartition("@")
     if not at or domain.lower() != SIMULATOR_DOMAIN:
         return None
@@ -62,7 +56,9 @@ def _simulator_outcome(address: str) -> Outcome | None:
 # outcome is recorded), and recipients repeat from call to call: a bounded cache of answers,
 # for strings no longer than an address SES accepts (320 characters [D]).
 _CACHED_ADDRESS_LENGTH: Final = 320
-_cached_simulator_outcome: Final = lru_cache(maxsize=8192)(_simulator_outcome)
+simulator_outcome: Final = short_string_cache(
+    _simulator_outcome, maxsize=8192, max_length=_CACHED_ADDRESS_LENGTH
+)
 
 
 def is_simulator(address: str) -> bool:
