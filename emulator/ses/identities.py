@@ -25,9 +25,9 @@ import secrets
 import string
 from collections.abc import Sequence
 from email.utils import parseaddr
-from functools import lru_cache
 from typing import Literal
 
+from emulator._shortcache import short_string_cache
 from emulator.config import Settings
 from emulator.ses import errors
 from emulator.ses.errors import Api
@@ -241,7 +241,7 @@ def _parse_bare(address: str) -> str:
 # address SES accepts (320 characters [D]) plus room for a display name. The lookups are not
 # cached, so identity changes apply to the very next send.
 _CACHED_ADDRESS_LENGTH = 512
-_bare = lru_cache(maxsize=8192)(_parse_bare)
+_bare = short_string_cache(_parse_bare, maxsize=8192, max_length=_CACHED_ADDRESS_LENGTH)
 
 
 def is_verified(state: AccountState, address: str, *, settings: Settings) -> bool:
@@ -253,7 +253,7 @@ def is_verified(state: AccountState, address: str, *, settings: Settings) -> boo
     """
     if settings.auto_verify:
         return True
-    bare = _bare(address) if len(address) <= _CACHED_ADDRESS_LENGTH else _parse_bare(address)
+    bare = _bare(address)
     known = state.identities
     if "@" not in bare:
         domain = bare.lower()
