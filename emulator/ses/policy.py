@@ -23,9 +23,9 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final, Literal
 
+from emulator._shortcache import short_string_cache
 from emulator.config import Settings
 from emulator.jsontext import dumps_writer
 from emulator.ses import configsets, errors, identities, mime, simulator, templates, throttle
@@ -206,18 +206,12 @@ _ADDRESS_CACHE_SIZE: Final = 8192
 _CACHED_ADDRESS_LENGTH: Final = MAX_ADDRESS_LENGTH + 64
 
 
-def address_problem(address: str) -> str | None:
+def _address_problem(address: str) -> str | None:
     """SES's (JavaMail-style) complaint about an address's syntax, or None if it is fine.
 
     Texts as SES returns them, without a trailing period [O] (ses-spec §2.2, Appendix A);
     the dot rules are JavaMail's ``InternetAddress`` texts [I].
     """
-    if len(address) > _CACHED_ADDRESS_LENGTH:
-        return _address_problem(address)
-    return _cached_address_problem(address)
-
-
-def _address_problem(address: str) -> str | None:
     text = address.strip()
     if "\r" in text or "\n" in text:
         # A line break anywhere (display name included) would end the header it is written in.
@@ -259,7 +253,9 @@ def _address_problem(address: str) -> str | None:
     return None
 
 
-_cached_address_problem: Final = lru_cache(maxsize=_ADDRESS_CACHE_SIZE)(_address_problem)
+address_problem: Final = short_string_cache(
+    _address_problem, maxsize=_ADDRESS_CACHE_SIZE, max_length=_CACHED_ADDRESS_LENGTH
+)
 
 
 def not_verified(failed: Sequence[str], region: str) -> SesError:
@@ -387,13 +383,12 @@ def _tag_problem(name: str, value: str) -> str | None:
 # Like addresses, the same few tags come back call after call: answers are kept in a bounded
 # cache. A tag longer than SES allows is judged without it, so no request fills it with big keys.
 _TAG_CACHE_SIZE: Final = 4096
-_cached_tag_problem: Final = lru_cache(maxsize=_TAG_CACHE_SIZE)(_tag_problem)
-
-
-def _tag_problem_of(name: str, value: str) -> str | None:
-    if len(name) > MAX_TAG_LENGTH or len(value) > MAX_TAG_LENGTH:
-        return _tag_problem(name, value)
-    return _cached_tag_problem(name, value)
+_tag_problem_of: Final = short_string_cache(
+    _tag_problem, maxsize=_TAG_CACHE_SIZE, max_length=MAX_TAG_LENGTH
+)
+# The same cached function, under the name tests/unit/emulator/test_policy.py reads its
+# cache_info() from.
+_cached_tag_problem: Final = _tag_problem_of
 
 
 def check_tags(check: Check) -> None:
