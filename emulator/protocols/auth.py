@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from urllib.parse import parse_qsl
 
+from emulator._shortcache import short_string_cache
 from emulator.config import Settings
 
 __all__ = ["Caller", "caller", "credential_scope"]
@@ -70,15 +70,16 @@ def _caller(credential: str, default_account: str, default_region: str) -> Calle
 
 # A client signs every request with the same credential scope (it changes with the date), so
 # the `Caller` of a credential text is kept in a bounded cache; texts longer than a real scope
-# (a 128-character key, date, region, service, terminator) are worked out without it.
+# (a 128-character key, date, region, service, terminator) are worked out without it. The
+# same limit applies to the settings' account and region, far shorter in any real setup.
 _CALLER_CACHE_SIZE = 1024
 _CACHED_CREDENTIAL_LENGTH = 256
-_cached_caller = lru_cache(maxsize=_CALLER_CACHE_SIZE)(_caller)
+_cached_caller = short_string_cache(
+    _caller, maxsize=_CALLER_CACHE_SIZE, max_length=_CACHED_CREDENTIAL_LENGTH
+)
 
 
 def caller(headers: Mapping[str, str], raw_query: str, settings: Settings) -> Caller:
     """The `Caller` of a request, given its headers and raw query string."""
     credential = _credential(headers.get("Authorization"), raw_query)
-    if len(credential) > _CACHED_CREDENTIAL_LENGTH:
-        return _caller(credential, settings.default_account, settings.region)
     return _cached_caller(credential, settings.default_account, settings.region)
