@@ -39,7 +39,9 @@ When no route could take a message's events (`routable` is false), nothing is ge
 send path: the record is marked (`emulator.store.DeferredEvents`) and logged as it is, and its
 events are generated when read (`record_events`, `EventLog.select`). Generation is a pure
 function of the record — a generated event's id and feedback id derive from the message id and
-the event's position (`event_id`) — so every read gives the same events.
+the event's position (`event_id`) — so every read gives the same events. When such a record
+is deleted from the store, `EventLog.release_records` generates its events once and keeps them
+in its place, so the log never keeps a deleted message's MIME content alive.
 """
 
 from __future__ import annotations
@@ -865,35 +867,73 @@ def record_events(record: MessageRecord) -> list[dict[str, Any]]:
     return [*(logged.to_json() for logged in generated), *record.events]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _Deferred:
-    """A log entry standing for a record's deferred events (at least one: Send)."""
+    """A log entry standing for a record's deferred events (at least one: Send).
 
-    record: MessageRecord
+    When the record is deleted from the store, `release` generates its events once and keeps
+    them instead, so the log no longer holds the record (and its MIME content).
+    """
+
+    record: MessageRecord | None  # None once released
+    message_id: str
+    account: str
+    region: str
     ooto_transient_bounce: bool
     # Learnt on the first read, so later reads neither count nor parse again.
     count: int | None = None
     virus: bool | None = None
     dropped: int = 0  # the oldest events that fell out of the log (`EventLog.clear`)
+    generated: list[LoggedEvent] | None = None  # every generated event, once released
 
-    def _virus(self) -> bool:
-        if self.virus is None:
-            self.virus = _is_virus(self.record.raw)
-        return self.virus
+    @classmethod
+    def of(cls, record: MessageRecord, *, ooto_transient_bounce: bool) -> _Deferred:
+        return cls(
+            record=record,
+            message_id=record.id,
+            account=record.account,
+            region=record.region,
+            ooto_transient_bounce=ooto_transient_bounce,
+        )
+
+    # Readers do not take the log's lock. `release` sets ``count`` and ``generated`` before
+    # it clears ``record``, so a reader that finds ``record`` gone finds both set.
 
     def expand(self) -> list[LoggedEvent]:
-        found = generated_events(
-            self.record, ooto_transient_bounce=self.ooto_transient_bounce, virus=self._virus()
-        )
-        self.count = len(found)
+        record = self.record
+        found = self.generated if record is None else self._generate(record)
+        assert found is not None
         return found[self.dropped :]
 
     def size(self) -> int:
-        if self.count is None:
+        record = self.record
+        if self.count is None and record is not None:
             self.count = _count(
-                self.record, ooto_transient_bounce=self.ooto_transient_bounce, virus=self._virus
+                record,
+                ooto_transient_bounce=self.ooto_transient_bounce,
+                virus=lambda: self._virus(record),
             )
+        assert self.count is not None
         return self.count - self.dropped
+
+    def release(self) -> None:
+        """Keep the record's generated events instead of the record."""
+        record = self.record
+        if record is not None:
+            self.generated = self._generate(record)
+            self.record = None
+
+    def _generate(self, record: MessageRecord) -> list[LoggedEvent]:
+        found = generated_events(
+            record, ooto_transient_bounce=self.ooto_transient_bounce, virus=self._virus(record)
+        )
+        self.count = len(found)
+        return found
+
+    def _virus(self, record: MessageRecord) -> bool:
+        if self.virus is None:
+            self.virus = _is_virus(record.raw)
+        return self.virus
 
 
 class EventLog:
@@ -902,7 +942,8 @@ class EventLog:
 
     An entry is one logged event or one record's deferred events (`add_deferred`), generated
     when the log is read. Each entry holds at least one event, so keeping the newest ``limit``
-    entries keeps at least the newest ``limit`` events; reads trim to exactly those.
+    entries keeps at least the newest ``limit`` events; reads trim to exactly those. When
+    records are deleted from the store, `release_records` makes the log let go of them.
     """
 
     def __init__(self, limit: int = MAX_LOGGED_EVENTS) -> None:
@@ -910,6 +951,8 @@ class EventLog:
             raise ValueError(f"limit: must be positive (got {limit})")
         self._limit = limit
         self._entries: deque[LoggedEvent | _Deferred] = deque(maxlen=limit)
+        # The entries still holding a record, by message id (a record logged twice: twice).
+        self._holding: dict[str, list[_Deferred]] = {}
         self._lock = threading.Lock()
 
     def add(self, record: MessageRecord, event: SesEvent, *, id: str | None = None) -> LoggedEvent:
@@ -923,19 +966,54 @@ class EventLog:
             event=event,
         )
         with self._lock:
-            self._entries.append(logged)
+            self._append(logged)
         return logged
 
     def add_deferred(self, record: MessageRecord) -> None:
         """Log ``record``'s generated events without generating them: they are generated
-        (`generated_events`) each time the log is read. ``record.deferred_events`` must be set.
+        (`generated_events`) each time the log is read, until `release_records` is told the
+        record was deleted. ``record.deferred_events`` must be set.
         """
         deferred = record.deferred_events
         if deferred is None:
             raise ValueError(f"record {record.id}: deferred_events is not set")
-        entry = _Deferred(record, deferred.ooto_transient_bounce)
+        entry = _Deferred.of(record, ooto_transient_bounce=deferred.ooto_transient_bounce)
         with self._lock:
-            self._entries.append(entry)
+            self._append(entry)
+            self._holding.setdefault(record.id, []).append(entry)
+
+    def _append(self, entry: LoggedEvent | _Deferred) -> None:
+        # Called with the lock held. The deque drops its oldest entry when full: forget it here.
+        if len(self._entries) == self._limit:
+            self._unhold(self._entries[0])
+        self._entries.append(entry)
+
+    def _unhold(self, entry: LoggedEvent | _Deferred) -> None:
+        if not isinstance(entry, _Deferred):
+            return
+        held = [e for e in self._holding.get(entry.message_id, ()) if e is not entry]
+        if held:
+            self._holding[entry.message_id] = held
+        else:
+            self._holding.pop(entry.message_id, None)
+
+    def release_records(self, message_ids: Iterable[str] | None = None) -> None:
+        """Let go of the records of ``message_ids`` (of every message, with None), which the
+        store no longer keeps: their deferred events are generated now and kept as they are,
+        so reads show the same events, and the records (with their MIME content) can be freed.
+
+        Call it whenever records are deleted from the store. Costs a generation per entry
+        released, and nothing for messages whose events were not deferred.
+        """
+        with self._lock:
+            if message_ids is None:
+                entries = [e for held in self._holding.values() for e in held]
+                self._holding.clear()
+            else:
+                entries = [e for i in message_ids for e in self._holding.pop(i, ())]
+        # Generated outside the lock: the EICAR check may parse the message.
+        for entry in entries:
+            entry.release()
 
     def _window(self) -> list[tuple[LoggedEvent | _Deferred, int]]:
         with self._lock:
@@ -970,9 +1048,9 @@ class EventLog:
         found: list[LoggedEvent] = []
         for entry, kept in self._window():
             if not (
-                (message_id is None or _message_id(entry) == message_id)
-                and (account is None or _account(entry) == account)
-                and (region is None or _region(entry) == region)
+                (message_id is None or entry.message_id == message_id)
+                and (account is None or entry.account == account)
+                and (region is None or entry.region == region)
             ):
                 continue
             expanded = entry.expand() if isinstance(entry, _Deferred) else [entry]
@@ -986,12 +1064,13 @@ class EventLog:
         with self._lock:
             if account is None and region is None:
                 self._entries.clear()
+                self._holding.clear()
                 return
             # Events already pushed out by newer ones stay out: only the window is kept.
             kept: list[LoggedEvent | _Deferred] = []
             for entry, in_window in self._window_of(list(self._entries)):
-                if (account is None or _account(entry) == account) and (
-                    region is None or _region(entry) == region
+                if (account is None or entry.account == account) and (
+                    region is None or entry.region == region
                 ):
                     continue
                 if isinstance(entry, _Deferred):
@@ -999,18 +1078,10 @@ class EventLog:
                 kept.append(entry)
             self._entries.clear()
             self._entries.extend(kept)
+            self._holding.clear()
+            for entry in kept:
+                if isinstance(entry, _Deferred) and entry.record is not None:
+                    self._holding.setdefault(entry.message_id, []).append(entry)
 
     def __len__(self) -> int:
         return sum(kept for _, kept in self._window())
-
-
-def _message_id(entry: LoggedEvent | _Deferred) -> str:
-    return entry.record.id if isinstance(entry, _Deferred) else entry.message_id
-
-
-def _account(entry: LoggedEvent | _Deferred) -> str:
-    return entry.record.account if isinstance(entry, _Deferred) else entry.account
-
-
-def _region(entry: LoggedEvent | _Deferred) -> str:
-    return entry.record.region if isinstance(entry, _Deferred) else entry.region

@@ -709,6 +709,20 @@ def _version() -> str:
         return "0+unknown"
 
 
+def _release_records(app: web.Application, message_ids: Sequence[str] | None) -> None:
+    """Tell the event log of ``app`` (if it has one) that the store deleted the records of
+    ``message_ids`` (all of them: None), so it stops holding them (`EventLog.release_records`).
+
+    `Backend.reset` needs no call: its listener drops the reset scope's events from the log.
+    """
+    # emulator.sns imports this module, so its key is imported when first needed.
+    from emulator.sns import PUBLISHER  # noqa: PLC0415
+
+    publisher = app.get(PUBLISHER)
+    if publisher is not None:
+        publisher.log.release_records(message_ids)
+
+
 class _ControlApi:
     """The route handlers, bound to one backend."""
 
@@ -737,8 +751,10 @@ class _ControlApi:
         wanted_id = _single(request.query, "id") or None
         if wanted_id is None:
             self.backend.store.clear()
+            _release_records(request.app, None)
         else:
             self.backend.store.delete(wanted_id)
+            _release_records(request.app, [wanted_id])
         return web.Response(status=204)
 
     # ---- messages
@@ -765,6 +781,7 @@ class _ControlApi:
         doomed = query.select(self.backend.store.iter())
         for record in doomed:
             self.backend.store.delete(record.id)
+        _release_records(request.app, [record.id for record in doomed])
         return web.Response(status=204, headers={"X-Deleted-Count": str(len(doomed))})
 
     def _record(self, request: web.Request) -> MessageRecord:
@@ -794,8 +811,9 @@ class _ControlApi:
         )
 
     async def message_delete(self, request: web.Request) -> web.StreamResponse:
-        self._record(request)
-        self.backend.store.delete(request.match_info["message_id"])
+        message_id = self._record(request).id
+        self.backend.store.delete(message_id)
+        _release_records(request.app, [message_id])
         return web.Response(status=204)
 
     # ---- state
