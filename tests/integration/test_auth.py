@@ -28,6 +28,7 @@ from botocore.exceptions import ClientError
 
 from emulator.server import EmulatorServer
 from tests.components import require_aws_cli
+from tests.integration.client_errors import error_of
 from tests.integration.sendmix import EmulatorProcess
 
 KEY, SECRET = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
@@ -68,15 +69,6 @@ def _client(
         aws_secret_access_key=secret,
         aws_session_token=token,
         config=Config(**{**NO_RETRIES, **config}),
-    )
-
-
-def _error(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, int, str]:
-    response = exc.value.response
-    return (
-        response["Error"]["Code"],
-        response["ResponseMetadata"]["HTTPStatusCode"],
-        response["Error"]["Message"],
     )
 
 
@@ -162,8 +154,8 @@ def test_wrong_secret_is_signature_does_not_match_in_both_apis(server: EmulatorS
         _client(server, "ses", secret="wrong").list_identities()
     with pytest.raises(ClientError) as v2:
         _client(server, "sesv2", secret="wrong").list_email_identities()
-    assert _error(v1) == ("SignatureDoesNotMatch", 403, SIGNATURE_TEXT)
-    assert _error(v2) == ("InvalidSignatureException", 403, SIGNATURE_TEXT)
+    assert error_of(v1) == ("SignatureDoesNotMatch", 403, SIGNATURE_TEXT)
+    assert error_of(v2) == ("InvalidSignatureException", 403, SIGNATURE_TEXT)
     assert v1.value.response["Error"]["Type"] == "Sender"
 
 
@@ -181,8 +173,8 @@ def test_unknown_access_key_is_rejected_in_both_apis(server: EmulatorServer) -> 
         )
     with pytest.raises(ClientError) as v2:
         _client(server, "sesv2", key="AKIDUNKNOWN").get_account()
-    assert _error(v1) == ("InvalidClientTokenId", 403, text)
-    assert _error(v2) == ("UnrecognizedClientException", 403, text)
+    assert error_of(v1) == ("InvalidClientTokenId", 403, text)
+    assert error_of(v2) == ("UnrecognizedClientException", 403, text)
 
 
 def test_unsigned_requests_are_missing_authentication_token(server: EmulatorServer) -> None:
@@ -191,8 +183,8 @@ def test_unsigned_requests_are_missing_authentication_token(server: EmulatorServ
         _client(server, "ses", signature_version=UNSIGNED).list_identities()
     with pytest.raises(ClientError) as v2:
         _client(server, "sesv2", signature_version=UNSIGNED).get_account()
-    assert _error(v1) == ("MissingAuthenticationToken", 403, text)
-    assert _error(v2) == ("MissingAuthenticationToken", 403, text)
+    assert error_of(v1) == ("MissingAuthenticationToken", 403, text)
+    assert error_of(v2) == ("MissingAuthenticationToken", 403, text)
 
 
 def test_missing_signature_over_raw_http_has_both_wire_shapes(server: EmulatorServer) -> None:
@@ -226,11 +218,11 @@ def test_clock_skew_over_five_minutes_is_rejected(server: EmulatorServer) -> Non
         ses.list_identities()
     with _skewed(+6), pytest.raises(ClientError) as v2:
         sesv2.get_account()
-    code, status, message = _error(v1)
+    code, status, message = error_of(v1)
     assert (code, status) == ("RequestExpired", 400)
     assert message.startswith("Signature expired: ")
     assert message.endswith(" - 5 min.)")
-    code, status, message = _error(v2)
+    code, status, message = error_of(v2)
     assert (code, status) == ("InvalidSignatureException", 403)
     assert message.startswith("Signature not yet current: ")
 
@@ -341,7 +333,7 @@ def test_cli_verify_mode_reads_a_credentials_file(tmp_path: Path) -> None:
         assert _url_client(process.endpoint_url, SECRET).list_identities()["Identities"] == []
         with pytest.raises(ClientError) as exc:
             _url_client(process.endpoint_url, "wrong").list_identities()
-        assert _error(exc)[:2] == ("SignatureDoesNotMatch", 403)
+        assert error_of(exc)[:2] == ("SignatureDoesNotMatch", 403)
         status, _, _ = _raw(urllib.request.Request(f"{process.endpoint_url}/_emulator/health"))
         assert status == 401
 

@@ -14,6 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from emulator.server import EmulatorServer
+from tests.integration.client_errors import error_of
 
 ClientFactory = Any
 
@@ -54,11 +55,6 @@ def verified(ses: Any) -> None:
     ses.verify_domain_identity(Domain="example.com")
 
 
-def _code(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, int, str]:
-    r = exc.value.response
-    return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Message"]
-
-
 @pytest.mark.usefixtures("verified")
 def test_count_fault_fails_the_next_n_matching_calls_then_stops(
     faults: EmulatorServer, sesv2: Any, ses: Any
@@ -81,7 +77,7 @@ def test_count_fault_fails_the_next_n_matching_calls_then_stops(
     for _ in range(2):
         with pytest.raises(ClientError) as exc:
             _send_v2(sesv2)
-        assert _code(exc) == ("TooManyRequestsException", 429, "Maximum sending rate exceeded.")
+        assert error_of(exc) == ("TooManyRequestsException", 429, "Maximum sending rate exceeded.")
     # The v1 API and other operations were never matched; the third v2 send goes through.
     assert ses.get_send_quota()["SentLast24Hours"] == 0
     assert _send_v2(sesv2)["MessageId"]
@@ -108,7 +104,7 @@ def test_v1_fault_uses_the_xml_error_shape(faults: EmulatorServer, ses: Any) -> 
             Destination={"ToAddresses": ["a@example.net"]},
             Message={"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "t"}}},
         )
-    assert _code(exc) == ("Throttling", 400, "Rate exceeded")
+    assert error_of(exc) == ("Throttling", 400, "Rate exceeded")
     assert exc.value.response["Error"]["Type"] == "Sender"
 
 
@@ -122,7 +118,7 @@ def test_a_faulted_send_changes_no_state(faults: EmulatorServer, sesv2: Any, ses
     for _ in range(3):
         with pytest.raises(ClientError) as exc:
             _send_v2(sesv2)
-        assert _code(exc)[:2] == ("InternalFailure", 500)
+        assert error_of(exc)[:2] == ("InternalFailure", 500)
     _control(faults, "DELETE")
     assert len(faults.backend.store) == 0
     assert ses.get_send_quota()["SentLast24Hours"] == 0
@@ -170,7 +166,7 @@ def test_probability_fault_with_p1_hits_every_call(faults: EmulatorServer, sesv2
     for _ in range(3):
         with pytest.raises(ClientError) as exc:
             sesv2.get_account()
-        assert _code(exc) == ("ServiceUnavailable", 503, "try later")
+        assert error_of(exc) == ("ServiceUnavailable", 503, "try later")
 
 
 def test_invalid_rule_is_refused_with_the_field(faults: EmulatorServer) -> None:
