@@ -386,9 +386,6 @@ _TAG_CACHE_SIZE: Final = 4096
 _tag_problem_of: Final = short_string_cache(
     _tag_problem, maxsize=_TAG_CACHE_SIZE, max_length=MAX_TAG_LENGTH
 )
-# The same cached function, under the name tests/unit/emulator/test_policy.py reads its
-# cache_info() from.
-_cached_tag_problem: Final = _tag_problem_of
 
 
 def check_tags(check: Check) -> None:

@@ -406,9 +406,9 @@ def test_cached_tag_answers_equal_fresh_ones(name: str, value: str) -> None:
 
 
 def test_tag_longer_than_the_cache_bound_is_judged_without_it() -> None:
-    before = policy._cached_tag_problem.cache_info().currsize
+    before = policy._tag_problem_of.cache_info().currsize
     assert policy._tag_problem_of("n" * 300, "v") == "Tag name cannot exceed 255 characters."
-    assert policy._cached_tag_problem.cache_info().currsize == before
+    assert policy._tag_problem_of.cache_info().currsize == before
 
 
 def test_bulk_tags_are_judged_per_entry_after_the_shared_defaults(backend: Backend) -> None:
