@@ -28,7 +28,7 @@ from emulator import gcpolicy
 from emulator.app import build_app
 from emulator.config import OPTIONS, Settings, SettingsError
 from emulator.persistence import DataDirError
-from emulator.server import bind_socket
+from emulator.server import app_runner, bind_socket
 
 __all__ = ["build_parser", "main", "serve", "settings_from"]
 
@@ -89,7 +89,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
     # The bound port, not 0: URLs the emulator hands out (SNS SubscribeURL) must reach it.
     app = build_app(dataclasses.replace(settings, port=port))
     gcpolicy.install(app)  # no collector pauses under load (emulator/gcpolicy.py)
-    runner = web.AppRunner(app, access_log=access_log, shutdown_timeout=2.0)
+    runner = app_runner(app, access_log=access_log, shutdown_timeout=2.0)
     await runner.setup()
     try:
         await web.SockSite(runner, sock).start()

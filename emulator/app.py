@@ -10,8 +10,11 @@ in `emulator.ses.v1_ops.HANDLERS` / `v2_ops.HANDLERS` → protocol serializer.
 * Any other exception is a bug in the emulator: it is logged with its traceback and answered
   as ``InternalFailure`` (v1) / ``InternalServiceErrorException`` (v2) 500.
 
-Embed it with `build_app` (``aiohttp.web.run_app(build_app(Settings()))``) or, for tests, use
-`emulator.server.EmulatorServer`.
+Embed it with `build_app` (``aiohttp.web.run_app(build_app(Settings()), auto_decompress=False)``,
+or `emulator.server.app_runner`) or, for tests, use `emulator.server.EmulatorServer`. With
+``auto_decompress=False`` the emulator decodes compressed request bodies itself
+(`emulator.guards`); served with aiohttp's default, aiohttp decodes them, and a truncated
+or oversize-when-decoded body is then answered as aiohttp decides.
 """
 
 from __future__ import annotations
@@ -118,7 +121,9 @@ class _Service:
     async def handle_v1(self, request: web.Request) -> web.Response:
         request_id: str = request[REQUEST_ID]
         try:
-            body = await request.read()
+            body = request.get(guards.BODY)  # decoded per Content-Encoding by a guard
+            if body is None:
+                body = await request.read()  # no body (or an app without the guards)
             fields = request.get(guards.V1_FORM)  # decoded already by a fault or state guard
             if fields is None:
                 fields = query.parse_form(body, request.rel_url.raw_query_string)
@@ -140,7 +145,9 @@ class _Service:
         path, _, raw_query = request.raw_path.partition("?")
         try:
             binding, values = self.router.match(request.method, path)
-            body = await request.read()
+            body = request.get(guards.BODY)  # decoded per Content-Encoding by a guard
+            if body is None:
+                body = await request.read()  # no body (or an app without the guards)
             operation, params = restjson.parse_request(binding, values, raw_query, body)
             output = self._run(request, "v2", operation, params)
             wire = restjson.serialize_result(operation, output, request_id)

@@ -3,8 +3,13 @@
 `install` adds them to an application built by `emulator.app.build_app`, after its request-id
 and body-limit middlewares, so a request passes, in order:
 
-0. **readable body** — an SES request's body is read once up front; one aiohttp cannot decode
-   (a lying ``Content-Encoding``) is ``MalformedHttpRequestException`` 400, AWS-shaped;
+0. **readable body** — an SES request's body is read once up front and decoded per its
+   ``Content-Encoding`` (`emulator._contentcoding`; the server turns aiohttp's own decoding
+   off): a body that does not decode (a lying or truncated ``Content-Encoding``) is
+   ``MalformedHttpRequestException`` 400, AWS-shaped, and one that decodes to more than
+   ``Settings.max_request_bytes`` is ``RequestEntityTooLarge`` 413, like an oversize body.
+   Endpoints read the decoded body from ``request[BODY]``; ``request.read()`` stays the body
+   as sent, which is what SigV4 signs;
 1. **control token** — with ``Settings.control_token`` set, ``/_emulator/*`` and ``/_aws/*``
    need ``Authorization: Bearer <token>`` or ``X-Emulator-Token: <token>`` (401 otherwise);
 2. **SigV4** — with ``Settings.auth == "verify"``, SES requests (``/`` and ``/v2/…``) must be
@@ -33,9 +38,10 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from aiohttp import web
+from aiohttp import hdrs, web
 from aiohttp.http_exceptions import HttpProcessingError
 
+from emulator._contentcoding import DecodedTooLarge, UndecodableBody, coding_of, decode
 from emulator.config import Settings, SettingsError
 from emulator.faults import FaultRules, add_fault_routes
 from emulator.persistence import StateStore, open_data_dir
@@ -46,6 +52,7 @@ from emulator.ses.state import Backend
 from emulator.sigv4 import SigningRequest, check_control_token, verify_request
 
 __all__ = [
+    "BODY",
     "STATE_STORE",
     "V1_FORM",
     "install",
@@ -58,6 +65,12 @@ log = logging.getLogger("emulator")
 
 STATE_STORE: web.AppKey[StateStore] = web.AppKey("state_store", StateStore)
 """The data dir's `StateStore` (present only when ``Settings.data_dir`` is set)."""
+
+BODY: web.RequestKey[bytes] = web.RequestKey("body", bytes)
+"""An SES request's body decoded per its ``Content-Encoding`` (``readable_body`` sets it).
+
+Absent when the request has no body. ``await request.read()`` is the body as sent.
+"""
 
 V1_FORM: web.RequestKey[dict[str, str]] = web.RequestKey("v1_form", dict)
 """A v1 request's decoded form, when a guard had to decode it (the endpoint reuses it)."""
@@ -162,7 +175,10 @@ class _Guards:
             if api == "v1":
                 fields = request.get(V1_FORM)
                 if fields is None:
-                    fields = query.parse_form(await request.read(), raw_query)
+                    body = request.get(BODY)
+                    if body is None:
+                        body = await request.read()
+                    fields = query.parse_form(body, raw_query)
                     request[V1_FORM] = fields
                 return fields.get("Action", "")
             binding, _ = self.router.match(request.method, path)
@@ -190,26 +206,44 @@ class _Guards:
 
     @web.middleware
     async def readable_body(self, request: web.Request, handler: _Endpoint) -> web.StreamResponse:
-        # Read (and cache) an SES request's body once, up front: a body aiohttp cannot decode
-        # (a Content-Encoding that lies) is AWS's MalformedHttpRequestException 400 — "we can't
-        # decompress the body according to the decompression algorithm specified by the
-        # content-encoding" (AWS Common Errors) — not an error inside a handler.
+        # Read an SES request's body once, up front, and decode it here: a body that cannot be
+        # decoded is AWS's MalformedHttpRequestException 400 — "we can't decompress the body
+        # according to the decompression algorithm specified by the content-encoding" (AWS
+        # Common Errors) — not an error inside a handler.
         path = request.raw_path.partition("?")[0]
         api = _api_of(path)
-        if api is not None and request.can_read_body:
-            try:
-                await request.read()
-            except web.HTTPRequestEntityTooLarge:
-                # Answer here: the body is half-read, so the endpoint could not read it again.
-                return self._error(api, request_too_large(self.settings.max_request_bytes), request)
-            except (web.RequestPayloadError, HttpProcessingError) as exc:
-                response = self._error(api, malformed_http_request(exc), request)
-                # The rest of the body is unreadable: close the connection after answering
-                # and mark the stream finished, so aiohttp neither parses leftover bytes as
-                # a next request nor logs the same error again while draining it.
-                response.force_close()
-                request.content.feed_eof()
-                return response
+        if api is None or not request.can_read_body:
+            return await handler(request)
+        limit = self.settings.max_request_bytes
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            # Answer here: the body is half-read, so the endpoint could not read it again.
+            return self._error(api, request_too_large(limit), request)
+        except (web.RequestPayloadError, HttpProcessingError) as exc:
+            # Only when aiohttp decodes bodies itself (an app served without the emulator's
+            # runner, whose auto_decompress=False leaves every byte to the code below).
+            response = self._error(api, malformed_http_request(exc), request)
+            # The rest of the body is unreadable: close the connection after answering
+            # and mark the stream finished, so aiohttp neither parses leftover bytes as
+            # a next request nor logs the same error again while draining it.
+            response.force_close()
+            request.content.feed_eof()
+            return response
+        # total_compressed_bytes is set only when aiohttp's parser decoded the body already.
+        if (
+            hdrs.CONTENT_ENCODING in request.headers
+            and request.content.total_compressed_bytes is None
+        ):
+            coding = coding_of(request.headers.getall(hdrs.CONTENT_ENCODING))
+            if coding is not None:
+                try:
+                    body = decode(body, coding, limit=limit)
+                except DecodedTooLarge:
+                    return self._error(api, request_too_large(limit), request)
+                except UndecodableBody as exc:
+                    return self._error(api, malformed_http_request(exc), request)
+        request[BODY] = body
         return await handler(request)
 
     @web.middleware
@@ -218,7 +252,9 @@ class _Guards:
         api = _api_of(path)
         if api is None or self.settings.auth != "verify":
             return await handler(request)
-        body = await request.read()  # cached: readable_body has read it
+        # The body as sent (cached: readable_body has read it), not as decoded: SigV4's payload
+        # hash covers the bytes on the wire, after any Content-Encoding was applied.
+        body = await request.read()
         signing = SigningRequest(
             method=request.method,
             path=path or "/",

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import socket
 import threading
 from types import TracebackType
@@ -29,11 +30,27 @@ from emulator.app import build_app
 from emulator.config import Settings
 from emulator.ses.state import Backend
 
-__all__ = ["EmulatorServer", "bind_socket"]
+__all__ = ["EmulatorServer", "app_runner", "bind_socket"]
 
 # How long stop() lets in-flight requests finish before closing their connections.
 _SHUTDOWN_SECONDS = 2.0
 _START_TIMEOUT_SECONDS = 30.0
+
+
+def app_runner(
+    app: web.Application, *, access_log: logging.Logger | None, shutdown_timeout: float
+) -> web.AppRunner:
+    """The runner that serves an emulator app: ``EmulatorServer`` and ``python -m emulator``.
+
+    It turns aiohttp's request decompression off (``auto_decompress=False``), so request
+    bodies reach the app as sent and the emulator decodes them itself (`emulator.guards`):
+    aiohttp decodes while it parses, where an unfinished ``deflate`` body failed outside every
+    middleware (a plain-text 400, or no answer at all when the body came in a later packet)
+    and a truncated ``gzip``, ``br`` or ``zstd`` body passed as its decoded prefix.
+    """
+    return web.AppRunner(
+        app, access_log=access_log, shutdown_timeout=shutdown_timeout, auto_decompress=False
+    )
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -90,7 +107,7 @@ class EmulatorServer:
 
         async def serve() -> None:
             app = build_app(self.settings, backend=self.backend)
-            runner = web.AppRunner(app, shutdown_timeout=_SHUTDOWN_SECONDS, access_log=None)
+            runner = app_runner(app, access_log=None, shutdown_timeout=_SHUTDOWN_SECONDS)
             await runner.setup()
             await web.SockSite(runner, sock).start()
             self._runner = runner

@@ -62,7 +62,6 @@ def run(count: int, *, auth: str, seed_value: int | None) -> int:
     print(f"5xx: {stats.server_errors}")
     print(f"501 NotImplemented (operations without a handler): {stats.not_implemented}")
     print(f"problems: {len(found)}")
-    print(f"http-level 400s (aiohttp, unfinished deflate body): {stats.http_level}")
     print(f"statuses: {dict(sorted(stats.by_status.items()))}")
     print(f"server alive afterwards: {alive}")
     print(f"elapsed: {elapsed:.1f} s ({(stats.requests - 1) / elapsed:.0f} requests/s)")

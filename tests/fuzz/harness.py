@@ -60,7 +60,6 @@ class Stats:
     requests: int = 0
     server_errors: int = 0  # 5xx other than the documented 501 NotImplemented
     not_implemented: int = 0  # 501 NotImplemented: an operation without a handler
-    http_level: int = 0  # aiohttp's plain-text 400s for an unfinished deflate body (see problems())
     by_status: dict[int, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -73,8 +72,6 @@ class Stats:
                 self.not_implemented += 1
             elif status >= 500:
                 self.server_errors += 1
-            if _unfinished_deflate(exchange):
-                self.http_level += 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,8 +147,6 @@ def problems(exchange: Exchange) -> list[str]:
         found.append(f"unexpected status {status}")
     if exchange.request.method == "HEAD":
         return found
-    if _unfinished_deflate(exchange):
-        return found
     if path in ("", "/"):
         found += _v1_shape(response)
     elif path.startswith(("/_emulator", "/_aws")):
@@ -164,26 +159,6 @@ def problems(exchange: Exchange) -> list[str]:
 def _not_implemented(exchange: Exchange) -> bool:
     path = _path_of(exchange.request.target)
     return exchange.response.status == 501 and _code(exchange.response, path) == "NotImplemented"
-
-
-def _unfinished_deflate(exchange: Exchange) -> bool:
-    """aiohttp's own plain-text 400 for a ``deflate`` body that ends before its stream does.
-
-    aiohttp decodes ``Content-Encoding: deflate`` while it parses, and raises at the end of the
-    message when the stream is unfinished (a truncated body, or bytes that happen to read as
-    the start of a raw deflate stream). That error leaves its HTTP parser, not the request's
-    body stream, so no middleware sees it and aiohttp answers ``deflate`` as text/plain over
-    HTTP/1.0. The one answer the emulator cannot shape (docs/reliability.md); still a 4xx,
-    and `Stats.http_level` counts these so a run's report shows them.
-    """
-    response = exchange.response
-    encodings = [v for k, v in exchange.request.headers if k.lower() == "content-encoding"]
-    return (
-        [e.strip().lower() for e in encodings] == [b"deflate"]
-        and response.status == 400
-        and response.headers.get("content-type", "").startswith("text/plain")
-        and response.body == b"deflate"
-    )
 
 
 def _code(response: Response, path: str) -> str | None:

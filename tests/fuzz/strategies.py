@@ -55,7 +55,8 @@ _SERIALIZERS = {
     "v2": create_serializer("rest-json", include_validation=False),
 }
 _OPERATIONS = {api: sorted(model.operation_names) for api, model in _MODELS.items()}
-# Every Content-Encoding the emulator decodes (aiohttp's four), with a client's encoder for it.
+# aiohttp's four Content-Encodings, with a client's encoder for each (the emulator decodes these
+# and x-gzip, emulator/_contentcoding.py).
 _COMPRESSORS: dict[str, Callable[[bytes], bytes]] = {
     "gzip": gzip.compress,
     "deflate": zlib.compress,
@@ -404,11 +405,14 @@ def _json_garbage(draw: st.DrawFn) -> FuzzRequest:
     elif shape == "bytes":
         body = draw(st.binary(max_size=200))
     elif shape == "compressed":
-        # A body compressed as its Content-Encoding says, by another codec, or not at all.
+        # A body compressed as its Content-Encoding says, by another codec, or not at all;
+        # whole, or cut short anywhere (the emulator must refuse an unfinished stream).
         payload = json.dumps(draw(_json_value)).encode()
         codec = draw(st.sampled_from([*_COMPRESSORS, "none"]))
         body = _COMPRESSORS[codec](payload) if codec in _COMPRESSORS else payload
-        encoding = draw(st.sampled_from([*_COMPRESSORS, "x"]))
+        if draw(st.booleans()):
+            body = body[: draw(st.integers(0, len(body)))]
+        encoding = draw(st.sampled_from([*_COMPRESSORS, "x-gzip", "x"]))
         headers = (*headers, ("Content-Encoding", encoding.encode()))
     else:
         body = b""

@@ -82,7 +82,8 @@ def test_lying_content_encoding_is_malformed_http_request(
     target: Target, path: str, encoding: str
 ) -> None:
     # br and zstd were refused by aiohttp's parser itself (a plain-text 400 over HTTP/1.0)
-    # until the Brotli and backports.zstd decoders became emulator dependencies.
+    # until the Brotli and backports.zstd decoders became emulator dependencies; now the
+    # emulator decodes every coding itself (emulator/_contentcoding.py).
     exchange = target.send(
         FuzzRequest(
             method="POST",
@@ -96,15 +97,19 @@ def test_lying_content_encoding_is_malformed_http_request(
     )
     response = exchange.response
     assert response.status == 400
-    message = f"The request body cannot be decoded: Can not decode content-encoding: {encoding}"
     if path == "/":
         assert response.headers["content-type"] == "text/xml"
         root = ElementTree.fromstring(response.body)
         assert root.findtext(f"{_V1}Error/{_V1}Code") == "MalformedHttpRequestException"
-        assert root.findtext(f"{_V1}Error/{_V1}Message") == message
+        message = root.findtext(f"{_V1}Error/{_V1}Message") or ""
     else:
         assert response.headers["x-amzn-errortype"] == "MalformedHttpRequestException"
-        assert json.loads(response.body) == {"message": message}
+        message = json.loads(response.body)["message"]
+    # The decoder's own reason follows, e.g. zlib's "(Error -3 ...: incorrect header check)".
+    prefix = (
+        f"The request body cannot be decoded: Content-Encoding {encoding}: not {encoding} data ("
+    )
+    assert message.startswith(prefix)
     assert problems(exchange) == []
     _alive(target)
 
