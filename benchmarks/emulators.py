@@ -406,9 +406,9 @@ def collapse_profile(
     Self time goes to the leaf frame, wherever it lives (the event loop, aiohttp, the stdlib).
     The second list charges each stack to its deepest frame in our ``packages``, at the line
     that was executing: that is the line of our code responsible for the time, including
-    whatever library code it called (``_is_virus (emulator/events.py:226)`` for a stdlib
-    parse). py-spy names files relative to ``sys.path`` (``emulator/app.py``) or absolutely;
-    both are recognised.
+    whatever library code it called (a stdlib parse showed as ``_is_virus
+    (emulator/events.py:232)`` in the 2026-11-22 report). py-spy names files relative to
+    ``sys.path`` (``emulator/app.py``) or absolutely; both are recognised.
     """
     markers = tuple(f"({package}/" for package in packages) + tuple(
         f"{REPO}{os.sep}{package}{os.sep}" for package in packages
