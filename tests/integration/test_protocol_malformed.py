@@ -18,7 +18,10 @@ from xml.etree import ElementTree
 
 import brotli  # type: ignore[import-untyped]  # Brotli ships neither stubs nor py.typed
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 
+from emulator.app import build_app
+from emulator.config import Settings
 from emulator.server import EmulatorServer
 from emulator.ses import v1_ops, v2_ops
 from emulator.ses.context import Params, RequestContext
@@ -434,3 +437,14 @@ def test_handler_bug_is_a_logged_internal_failure_500(
     logged = [r for r in caplog.records if r.name == "emulator"]
     assert len(logged) == 2
     assert all(r.exc_info and r.exc_info[0] is RuntimeError for r in logged)
+
+
+async def test_an_app_served_with_aiohttp_decoding_is_not_decoded_twice() -> None:
+    # build_app under aiohttp's default runner (auto_decompress on, as web.run_app would):
+    # aiohttp has decoded the body already, so the guard must take it as it is.
+    async with TestClient(TestServer(build_app(Settings()))) as client:
+        headers = {**FORM, "Content-Encoding": "gzip"}
+        response = await client.post("/", data=gzip.compress(V1_VERIFY), headers=headers)
+        assert response.status == 200, await response.text()
+        body = await response.read()
+    assert ElementTree.fromstring(body).tag == f"{NS}VerifyEmailIdentityResponse"
