@@ -45,7 +45,7 @@ from emulator.ses import identities as identity_ops
 from emulator.ses.errors import SesError
 from emulator.ses.identities import IdentityKind
 from emulator.ses.state import Backend, Identity
-from emulator.store import MessageParts, MessageRecord, parse_parts
+from emulator.store import AttachmentInfo, MessageParts, MessageRecord, parse_parts
 
 __all__ = [
     "API_VERSION",
@@ -97,7 +97,9 @@ _FILTER_PARAMS: Final = (
     "region",
     "operation",
 )
-_PAGE_PARAMS: Final = ("limit", "next_token", "offset", "include")
+_PAGE_PARAMS: Final = ("limit", "next_token", "offset", "include", "view")
+# The keys the summary view (``view=summary``) leaves out: the bodies and the header list.
+_FULL_VIEW_ONLY: Final = ("text", "html", "headers")
 
 
 class ControlError(Exception):
@@ -165,6 +167,23 @@ class _PartsCache:
 
 _PARTS = _PartsCache(budget_bytes=64 * 1024 * 1024)
 
+# The summary view (the inbox polls it every second for up to 500 messages) shows each
+# message's attachments but not its bodies. Their list is kept per message, so a message is
+# parsed for it once, not once per poll as the byte-bounded parts cache above would for a page
+# of large messages. Keyed by message id: ids are random, and a stored message never changes.
+_ATTACHMENTS: dict[str, list[AttachmentInfo]] = {}
+_ATTACHMENTS_MAX_ENTRIES: Final = 4 * MAX_LIMIT
+
+
+def _attachments(record: MessageRecord) -> list[AttachmentInfo]:
+    found = _ATTACHMENTS.get(record.id)
+    if found is None:
+        found = _PARTS.parts(record.raw).attachments
+        if len(_ATTACHMENTS) >= _ATTACHMENTS_MAX_ENTRIES:
+            _ATTACHMENTS.clear()
+        _ATTACHMENTS[record.id] = found
+    return found
+
 
 def _iso(timestamp: float) -> str:
     """Epoch seconds → ISO 8601 in UTC with milliseconds and a ``Z``."""
@@ -227,13 +246,17 @@ def _raw_inline(raw: bytes) -> tuple[str, str]:
         return base64.b64encode(raw).decode("ascii"), "base64"
 
 
-def message_json(record: MessageRecord, *, include_raw: bool = False) -> dict[str, Any]:
+def message_json(
+    record: MessageRecord, *, include_raw: bool = False, summary: bool = False
+) -> dict[str, Any]:
     """The control API's rich record for one message (API version 1).
 
     Rendered text, HTML, headers and attachments are read from the stored MIME, so they are
-    exactly what SES would have delivered.
+    exactly what SES would have delivered. A ``summary`` leaves out ``text``, ``html`` and
+    ``headers`` (`_FULL_VIEW_ONLY`) and is otherwise the same record.
     """
-    parts = _PARTS.parts(record.raw)
+    parts = None if summary else _PARTS.parts(record.raw)
+    attachments = _attachments(record) if parts is None else parts.attachments
     to, cc, bcc = _destination_lists(record)
     out: dict[str, Any] = {
         "id": record.id,
@@ -250,9 +273,9 @@ def message_json(record: MessageRecord, *, include_raw: bool = False) -> dict[st
         "recipients": list(record.recipients),
         "reply_to": list(record.reply_to),
         "subject": record.subject,
-        "text": parts.text,
-        "html": parts.html,
-        "headers": [{"name": name, "value": value} for name, value in parts.headers],
+        "text": None,
+        "html": None,
+        "headers": [],
         "attachments": [
             {
                 "filename": att.filename,
@@ -261,7 +284,7 @@ def message_json(record: MessageRecord, *, include_raw: bool = False) -> dict[st
                 "content_id": att.content_id,
                 "disposition": att.disposition,
             }
-            for att in parts.attachments
+            for att in attachments
         ],
         "raw_url": f"/_emulator/messages/{record.id}/raw",
         "raw_size": len(record.raw),
@@ -275,6 +298,12 @@ def message_json(record: MessageRecord, *, include_raw: bool = False) -> dict[st
         "rendering_error": record.rendering_error,
         "events": [dict(event) for event in record_events(record)],
     }
+    if parts is None:
+        for key in _FULL_VIEW_ONLY:
+            del out[key]
+    else:
+        out["text"], out["html"] = parts.text, parts.html
+        out["headers"] = [{"name": name, "value": value} for name, value in parts.headers]
     if include_raw:
         out["raw"], out["raw_encoding"] = _raw_inline(record.raw)
     return out
@@ -480,6 +509,7 @@ class PageRequest:
     offset: int | None = None
     next_token: str | None = None
     include_raw: bool = False
+    summary: bool = False  # ``view=summary``: records without bodies and headers
 
     def __post_init__(self) -> None:
         if not 1 <= self.limit <= MAX_LIMIT:
@@ -490,6 +520,10 @@ class PageRequest:
             raise ControlError(f"offset: must be 0 or more (got {self.offset})", field="offset")
         if self.offset is not None and self.next_token is not None:
             raise ControlError("offset: give either offset or next_token, not both", field="offset")
+        if self.summary and self.include_raw:
+            raise ControlError(
+                "include: 'raw' needs the full view, not view=summary", field="include"
+            )
 
     @classmethod
     def from_query(cls, query: MultiMapping[str]) -> PageRequest:
@@ -499,11 +533,17 @@ class PageRequest:
             raise ControlError(
                 f"include: the only value is 'raw' (got {include!r})", field="include"
             )
+        view = _single(query, "view")
+        if view not in (None, "full", "summary"):
+            raise ControlError(
+                f"view: 'full' (the default) or 'summary' (got {view!r})", field="view"
+            )
         return cls(
             limit=DEFAULT_LIMIT if limit is None else limit,
             offset=_int_param(query, "offset"),
             next_token=_nonempty(query, "next_token"),
             include_raw=include == "raw",
+            summary=view == "summary",
         )
 
 
@@ -767,7 +807,10 @@ class _ControlApi:
         return _json(
             {
                 "messages": [
-                    message_json(r, include_raw=page_request.include_raw) for r in page.records
+                    message_json(
+                        r, include_raw=page_request.include_raw, summary=page_request.summary
+                    )
+                    for r in page.records
                 ],
                 "count": len(page.records),
                 "total": page.total,

@@ -56,7 +56,8 @@ function searchQuery() {
 }
 
 function listUrl() {
-  const params = new URLSearchParams({ limit: String(LIST_LIMIT) });
+  // The list needs no bodies: the summary view leaves them out (an open message is read whole).
+  const params = new URLSearchParams({ limit: String(LIST_LIMIT), view: "summary" });
   const { field, text } = searchQuery();
   if (text && field !== "all") params.set(field, text);
   return `/_emulator/messages?${params}`;
@@ -144,8 +145,9 @@ async function refreshSelected() {
   if (!state.selected) return;
   const fresh = state.messages.find((m) => m.id === state.selected.id);
   if (fresh && fresh.events.length !== state.selected.events.length) {
-    state.selected = fresh;
-    renderEvents(fresh);
+    // The list's records are summaries: keep the open message's bodies, take the new events.
+    state.selected = { ...state.selected, events: fresh.events };
+    renderEvents(state.selected);
   }
 }
 

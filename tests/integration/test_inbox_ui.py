@@ -228,6 +228,34 @@ def test_message_html_is_shown_in_a_sandbox_that_runs_no_script(page: Page, sesv
     assert any(summary.startswith("Send") for summary in events)
 
 
+def test_an_open_message_shows_new_events_and_keeps_its_body(
+    page: Page, server: EmulatorServer, sesv2: Any
+) -> None:
+    # The list is polled in its summary view (no bodies); an event added to the open message
+    # must show up in it without losing the bodies read when it was opened.
+    from playwright.sync_api import expect
+
+    message_id = send(sesv2, "ana@example.com", "Opened later", html="<p id='b'>Body</p>")
+    page.click("#messages .message")
+    expect(page.locator('.tabs [data-tab="events"]')).to_have_text("Events (2)")
+    request = urllib.request.Request(
+        f"{server.endpoint_url}/_emulator/messages/{message_id}/events",
+        data=json.dumps({"type": "Open"}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 201
+    expect(page.locator('.tabs [data-tab="events"]')).to_have_text("Events (3)")
+    page.click('.tabs [data-tab="events"]')
+    events = page.locator(".events summary strong").all_inner_texts()
+    assert [summary.split(" ")[0] for summary in events] == ["Send", "Delivery", "Open"]
+    page.click('.tabs [data-tab="html"]')
+    assert page.frame_locator("#detail iframe").locator("#b").inner_text() == "Body"
+    page.click('.tabs [data-tab="text"]')
+    assert page.locator(".text-body").inner_text().rstrip() == "hi"
+
+
 def test_attachment_downloads_with_its_name_and_exact_bytes(
     page: Page, server: EmulatorServer, tmp_path: Path
 ) -> None:

@@ -291,6 +291,53 @@ def test_raw_endpoint_serves_the_eml(client: EmulatorClient, sesv2: Any) -> None
     assert client.message(message_id, include_raw=True).raw == eml
 
 
+@pytest.mark.usefixtures("verified")
+def test_summary_view_is_the_full_record_without_bodies_and_headers(
+    emulator: EmulatorServer, sesv2: Any
+) -> None:
+    sesv2.send_email(
+        FromEmailAddress=SENDER,
+        Destination={"ToAddresses": ["ada@example.com"]},
+        Content={
+            "Simple": {
+                "Subject": {"Data": "Report"},
+                "Body": {"Text": {"Data": "See attached."}, "Html": {"Data": "<p>See</p>"}},
+                "Attachments": [{"RawContent": b"a,b\n1,2\n", "FileName": "r.csv"}],
+            }
+        },
+    )
+    status, full = get_json(emulator, "/_emulator/messages")
+    assert status == 200
+    for _ in range(2):  # the second read comes from the per-message caches
+        status, summary = get_json(emulator, "/_emulator/messages?view=summary")
+        assert status == 200
+        [record] = summary["messages"]
+        [expected] = full["messages"]
+        assert {"text", "html", "headers"} & set(expected) == {"text", "html", "headers"}
+        assert record == {
+            key: value for key, value in expected.items() if key not in {"text", "html", "headers"}
+        }
+        assert [a["filename"] for a in record["attachments"]] == ["r.csv"]
+        assert [e["type"] for e in record["events"]] == ["Send", "Delivery"]
+    assert get_json(emulator, "/_emulator/messages?view=full")[1] == full
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "text"),
+    [
+        ("view=brief", "view", "view: 'full' (the default) or 'summary' (got 'brief')"),
+        ("view=summary&include=raw", "include", "include: 'raw' needs the full view"),
+    ],
+)
+def test_summary_view_refuses_what_it_cannot_show(
+    emulator: EmulatorServer, query: str, field: str, text: str
+) -> None:
+    status, body = get_json(emulator, f"/_emulator/messages?{query}")
+    assert status == 400
+    assert body["error"]["field"] == field
+    assert body["error"]["message"].startswith(text)
+
+
 # ---------------------------------------------------------------- filters, paging, deletion
 
 
