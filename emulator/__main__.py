@@ -6,7 +6,9 @@ When the server accepts requests it prints exactly one line to stdout::
 
     seskit emulator listening on http://127.0.0.1:4579
 
-(``--port 0`` picks a free port, and that line shows which.)
+(``--port 0`` picks a free port, and that line shows which.) With ``--split`` the emulator
+runs as two processes, an HTTP front and this one owning the state (`emulator.split`); the
+line is printed once both accept requests.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from emulator.app import build_app
 from emulator.config import OPTIONS, Settings, SettingsError
 from emulator.persistence import DataDirError
 from emulator.server import app_runner, bind_socket
+from emulator.split import serve_split
 
 __all__ = ["build_parser", "main", "serve", "settings_from"]
 
@@ -122,6 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings.host,
         )
     try:
+        if settings.split:  # two processes: emulator/split.py
+            return asyncio.run(serve_split(settings, ready_line=READY_LINE))
         asyncio.run(serve(settings))
     except OSError as exc:
         log.error("cannot listen on %s:%s: %s", settings.host, settings.port, exc)

@@ -42,7 +42,7 @@ from emulator.ses.errors import (
 )
 from emulator.ses.state import Backend
 
-__all__ = ["BACKEND", "REQUEST_ID", "build_app", "dispatch"]
+__all__ = ["BACKEND", "REQUEST_ID", "build_app", "check_input", "dispatch", "run_handler"]
 
 log = logging.getLogger("emulator")
 
@@ -77,13 +77,25 @@ def dispatch(
     Raises `SesError`: a constraint violation (before the handler runs), ``NotImplemented``
     501 for an operation without a handler, or whatever the handler raises.
     """
+    check_input(api=api, operation=operation, params=params, settings=settings)
+    return run_handler(operation=operation.name, params=params, handlers=handlers, context=context)
+
+
+def check_input(*, api: Api, operation: Operation, params: Params, settings: Settings) -> None:
+    """Raise the API's `SesError` when ``params`` break the operation's model constraints."""
     if operation.input is not None:
         violations = find_violations(operation.input, params)
         if violations:
             raise violation_error(violations, api=api, v1_code=settings.v1_validation_code)
-    handler = handlers.get(operation.name)
+
+
+def run_handler(
+    *, operation: str, params: Params, handlers: dict[str, Handler], context: RequestContext
+) -> Params:
+    """Run the handler of validated ``params``: ``NotImplemented`` 501 when there is none."""
+    handler = handlers.get(operation)
     if handler is None:
-        raise not_implemented(operation.name)
+        raise not_implemented(operation)
     return handler(context, params)
 
 

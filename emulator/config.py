@@ -147,6 +147,10 @@ class Settings:
     smtp_relay_retry_delay: float = 0.5  # seconds before the first retry, doubling after each
     smtp_relay_timeout: float = 10.0  # seconds for one SMTP conversation step
 
+    # ``python -m emulator --split``: two processes, an HTTP front that parses and serialises
+    # SES requests and this one owning all state (emulator/split.py); the CLI only.
+    split: bool = False
+
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
             raise SettingsError("port", f"must be 0..65535 (got {self.port})")
@@ -496,6 +500,13 @@ OPTIONS: tuple[Option, ...] = (
         flag="--smtp-relay-timeout",
         parse=float,
         help="seconds the relay waits for each SMTP step (10)",
+    ),
+    Option(
+        field="split",
+        flag="--split",
+        switch=True,
+        help="serve from two processes, an HTTP front and a state owner, for more throughput"
+        " (python -m emulator only)",
     ),
 )
 

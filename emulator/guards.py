@@ -43,7 +43,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from emulator._contentcoding import DecodedTooLarge, UndecodableBody, coding_of, decode
 from emulator.config import Settings, SettingsError
-from emulator.faults import FaultRules, add_fault_routes
+from emulator.faults import Fault, FaultRules, add_fault_routes
 from emulator.persistence import StateStore, open_data_dir
 from emulator.protocols import auth, models, query, restjson
 from emulator.protocols.wire import WireResponse
@@ -53,8 +53,11 @@ from emulator.sigv4 import SigningRequest, check_control_token, verify_request
 
 __all__ = [
     "BODY",
+    "GUARDS",
     "STATE_STORE",
     "V1_FORM",
+    "Guards",
+    "decode_body",
     "install",
     "is_read_only",
     "load_credentials_file",
@@ -71,6 +74,9 @@ BODY: web.RequestKey[bytes] = web.RequestKey("body", bytes)
 
 Absent when the request has no body. ``await request.read()`` is the body as sent.
 """
+
+GUARDS: web.AppKey[Guards] = web.AppKey("guards")
+"""The application's `Guards` (``build_app`` always installs them)."""
 
 V1_FORM: web.RequestKey[dict[str, str]] = web.RequestKey("v1_form", dict)
 """A v1 request's decoded form, when a guard had to decode it (the endpoint reuses it)."""
@@ -132,6 +138,24 @@ def is_read_only(operation: str) -> bool:
     return operation.startswith(_READ_ONLY_PREFIXES)
 
 
+def decode_body(body: bytes, content_encodings: list[str], *, limit: int) -> bytes:
+    """An SES request's body decoded per its ``Content-Encoding`` header values.
+
+    Raises `SesError`: ``RequestEntityTooLarge`` 413 when it decodes to more than ``limit``
+    bytes, ``MalformedHttpRequestException`` 400 when it does not decode. A body without a
+    coding the emulator decodes is returned as it is.
+    """
+    coding = coding_of(content_encodings)
+    if coding is None:
+        return body
+    try:
+        return decode(body, coding, limit=limit)
+    except DecodedTooLarge as exc:
+        raise request_too_large(limit) from exc
+    except UndecodableBody as exc:
+        raise malformed_http_request(exc) from exc
+
+
 def _api_of(path: str) -> Api | None:
     if path in ("", "/"):
         return "v1"
@@ -140,7 +164,14 @@ def _api_of(path: str) -> Api | None:
     return None
 
 
-class _Guards:
+class Guards:
+    """The guards of one application; `fault_for` and `save_after` are their state-holding steps.
+
+    ``python -m emulator --split`` (`emulator.split`) runs those two steps for the operations
+    its front process parses, so an operation passes the same fault rules and is saved the
+    same way as one the application answers itself.
+    """
+
     def __init__(
         self,
         settings: Settings,
@@ -185,6 +216,27 @@ class _Guards:
             return binding.operation.name
         except (SesError, ValueError, web.HTTPRequestEntityTooLarge):
             return ""
+
+    def fault_for(self, api: Api, operation: str) -> Fault | None:
+        """The fault rule's verdict for one request naming ``operation`` ("" names none)."""
+        return self.rules.match(api, operation, self.rng) if operation else None
+
+    def save_after(self, operation: str, account_id: str, region: str) -> SesError | None:
+        """With a data dir, save the caller's state after a state-changing ``operation``.
+
+        Returns the error to answer instead of the operation's result when saving failed
+        (None otherwise, and always None without a data dir or after a read-only operation).
+        """
+        states = self.states
+        if states is None or is_read_only(operation):
+            return None
+        try:
+            states.save(self.backend.account(account_id, region))
+        except (sqlite3.Error, RuntimeError, TypeError) as exc:
+            # Not on disk, so not acknowledged: the client sees a failure and retries.
+            log.exception("saving state after %s failed", operation)
+            return internal_failure(f"State not saved: {exc}")
+        return None
 
     @web.middleware
     async def control_token(self, request: web.Request, handler: _Endpoint) -> web.StreamResponse:
@@ -235,14 +287,10 @@ class _Guards:
             hdrs.CONTENT_ENCODING in request.headers
             and request.content.total_compressed_bytes is None
         ):
-            coding = coding_of(request.headers.getall(hdrs.CONTENT_ENCODING))
-            if coding is not None:
-                try:
-                    body = decode(body, coding, limit=limit)
-                except DecodedTooLarge:
-                    return self._error(api, request_too_large(limit), request)
-                except UndecodableBody as exc:
-                    return self._error(api, malformed_http_request(exc), request)
+            try:
+                body = decode_body(body, request.headers.getall(hdrs.CONTENT_ENCODING), limit=limit)
+            except SesError as error:
+                return self._error(api, error, request)
         request[BODY] = body
         return await handler(request)
 
@@ -277,7 +325,7 @@ class _Guards:
         if api is None:
             return await handler(request)
         operation = await self._operation(request, api, path, raw_query)
-        fault = self.rules.match(api, operation, self.rng) if operation else None
+        fault = self.fault_for(api, operation)
         if fault is None:
             return await handler(request)
         if fault.latency_ms:
@@ -296,15 +344,11 @@ class _Guards:
         if api is not None:
             operation = await self._operation(request, api, path, raw_query)
             response = await handler(request)
-            if operation and not is_read_only(operation):
+            if operation:
                 caller = auth.caller(request.headers, raw_query, self.settings)
-                state = self.backend.account(caller.account_id, caller.region)
-                try:
-                    states.save(state)
-                except (sqlite3.Error, RuntimeError, TypeError) as exc:
-                    # Not on disk, so not acknowledged: the client sees a failure and retries.
-                    log.exception("saving state after %s failed", operation)
-                    return self._error(api, internal_failure(f"State not saved: {exc}"), request)
+                error = self.save_after(operation, caller.account_id, caller.region)
+                if error is not None:
+                    return self._error(api, error, request)
             return response
         response = await handler(request)
         if request.method != "GET" and path.startswith(_CONTROL_PREFIXES):
@@ -329,7 +373,8 @@ def install(
     (error bodies quote it).
     """
     rules = FaultRules()
-    guards = _Guards(settings, backend, rules, request_id)
+    guards = Guards(settings, backend, rules, request_id)
+    app[GUARDS] = guards
     if settings.data_dir is not None:
         messages, states = open_data_dir(settings.data_dir)
         backend.store = messages
