@@ -56,6 +56,7 @@ __all__ = [
     "memory_usage",
     "moto_spec",
     "ours_spec",
+    "process_tree",
     "ses_v2_local_spec",
     "started",
 ]
@@ -160,13 +161,51 @@ def memory_usage(pid: int) -> MemoryUsage:
     return MemoryUsage(rss=values["VmRSS"], hwm=values["VmHWM"])
 
 
+def _stat_fields(pid: int) -> list[str]:
+    """/proc/PID/stat from field 3 on (the command name, field 2, may contain spaces)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rsplit(")", 1)[1].split()
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds used so far by ``pid`` (all its threads)."""
-    with open(f"/proc/{pid}/stat") as stat:
-        # The command name (field 2) may contain spaces; fields after its ")" are fixed.
-        fields = stat.read().rsplit(")", 1)[1].split()
+    fields = _stat_fields(pid)
     ticks = os.sysconf("SC_CLK_TCK")
     return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its live descendants, e.g. ``python -m emulator --split`` and its front.
+
+    A server's cost is that of every process serving it: /proc/PID/stat counts a child's CPU
+    only once the child has exited and been waited for, so each process is read on its own.
+    """
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = _stat_fields(int(entry))
+        except OSError:
+            continue  # it exited while we looked
+        parents.setdefault(int(fields[1]), []).append(int(entry))
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo.extend(parents.get(current, ()))
+    return tree
+
+
+def _tree_total(pid: int, measure: Callable[[int], float]) -> float:
+    total = 0.0
+    for member in process_tree(pid):
+        try:
+            total += measure(member)
+        except OSError:
+            if member == pid:
+                raise  # the server itself is gone: not a number to report
+    return total
 
 
 class ServerProcess:
@@ -195,12 +234,19 @@ class ServerProcess:
         return "\n".join(self._log.read().decode(errors="replace").splitlines()[-lines:])
 
     def memory(self) -> MemoryUsage:
-        """The server's resident memory now."""
-        return memory_usage(self.pid)
+        """The server's resident memory now, summed over its processes (peaks summed too)."""
+        usages = []
+        for member in process_tree(self.pid):
+            try:
+                usages.append(memory_usage(member))
+            except OSError:
+                if member == self.pid:
+                    raise
+        return MemoryUsage(rss=sum(u.rss for u in usages), hwm=sum(u.hwm for u in usages))
 
     def cpu_seconds(self) -> float:
-        """CPU seconds the server has used so far."""
-        return cpu_seconds(self.pid)
+        """CPU seconds the server has used so far, its child processes included."""
+        return _tree_total(self.pid, cpu_seconds)
 
     def wait_ready(self, started_at: float, *, timeout: float = 60.0) -> float:
         """Seconds from ``started_at`` (a perf_counter) until the ready request succeeds."""
@@ -296,11 +342,19 @@ def _last_line(proc: subprocess.CompletedProcess[str]) -> str:
 # ----------------------------------------------------------------------------- ours
 
 
-def ours_spec(*, uvloop: bool = False) -> ServerSpec:
-    """Our emulator with its default profile ("unlimited": every rule but rate and quota)."""
+def ours_spec(*, uvloop: bool = False, split: bool = False) -> ServerSpec:
+    """Our emulator with its default profile ("unlimited": every rule but rate and quota).
+
+    ``uvloop``: the same CLI on uvloop's event loop; ``split``: ``python -m emulator --split``,
+    an HTTP front process beside the state owner (docs/emulator.md).
+    """
+    if uvloop and split:
+        raise ValueError("measure one variant at a time: uvloop or split")
     python = sys.executable
     env: dict[str, str] = {}
     version = _ours_version()
+    if split:
+        version += " --split"
     if uvloop:
         from benchmarks.peers_tools import uvloop_path  # noqa: PLC0415 - it imports this module
 
@@ -320,6 +374,8 @@ def ours_spec(*, uvloop: bool = False) -> ServerSpec:
 
     def argv(port: int) -> list[str]:
         args = ["--host", "127.0.0.1", "--port", str(port)]
+        if split:
+            args.append("--split")
         if not uvloop:
             return [python, "-m", "emulator", *args]
         # Same CLI, run with uvloop's event loop policy installed first.
@@ -343,7 +399,13 @@ def ours_spec(*, uvloop: bool = False) -> ServerSpec:
             raise Unavailable(f"DELETE /_emulator/messages answered HTTP {reply.status}")
 
     return ServerSpec(
-        name="seskit emulator (uvloop)" if uvloop else "seskit emulator",
+        name=(
+            "seskit emulator (uvloop)"
+            if uvloop
+            else "seskit emulator (split)"
+            if split
+            else "seskit emulator"
+        ),
         version=version,
         argv=argv,
         ready=lambda url: capture("sesv2", url, "GetAccount", {}),

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import signal
+import subprocess
+import sys
 
 import pytest
 
@@ -22,7 +26,7 @@ from benchmarks.emulators import (
     summary_rows,
 )
 from benchmarks.load_wrk import LoadResult
-from benchmarks.peers_servers import REPO, MemoryUsage
+from benchmarks.peers_servers import REPO, MemoryUsage, process_tree
 
 MB = 1024 * 1024
 
@@ -247,3 +251,58 @@ def test_summary_rows_say_how_many_times_better_whatever_the_unit() -> None:
     assert (ready["seskit emulator"], ready["seskit vs moto server"]) == ("250", "4.00×")
     assert ready["aws-ses-v2-local"] == "—"
     assert rows["RSS MB with 100k stored 2 KB messages"]["target"] == "≤ 400 MB: met"
+
+
+def test_split_variant_gets_its_own_ratio_targets_and_verdict_columns() -> None:
+    cells = []
+    for operation in ("v1 SendEmail", "v2 SendEmail"):
+        cells += [
+            cell("seskit emulator", operation, 32, 5000, p99=12.0),
+            cell("seskit emulator (split)", operation, 32, 8000, p99=4.0),
+            cell("moto server", operation, 32, 500),
+            cell("aws-ses-v2-local", operation, 32, 5000),
+        ]
+    report = report_with(cells, ready=0.4, rss_after=200 * MB)
+
+    checks = {check.target: check for check in check_targets(report)}
+    split_ratio = checks["v1 SendEmail, C=32: --split ≥ 1.5× aws-ses-v2-local"]
+    assert (split_ratio.measured, split_ratio.met) == ("1.60×", True)
+    assert checks["v2 SendEmail, C=32: --split p99 ≤ 20 ms"].measured == "4.0 ms"
+    assert checks["v1 SendEmail, C=32: ≥ 1.5× aws-ses-v2-local"].met is False  # 1.0×
+    text = render_report(report)
+    # seskit, moto, aws-ses-v2-local, ÷ moto, ÷ aws, uvloop ÷ default, split, split ÷ aws,
+    # split ÷ default, floor, ÷ floor, p99, split p99.
+    assert (
+        "| v1 SendEmail | 32 | 5,000 | 500 | 5,000 | 10.0× | 1.00× | — | 8,000 | 1.60× | 1.60× "
+        "| — | — | 12.0 | 4.0 |"
+    ) in text
+    summary = {row["measurement"]: row for row in summary_rows(report)}
+    assert "--split ≥ 1.5× aws-ses-v2-local: met" in summary["v1 SendEmail, C=32: req/s"]["target"]
+
+
+def test_split_targets_are_absent_when_the_variant_was_not_measured() -> None:
+    report = report_with(
+        [cell("seskit emulator", "v1 SendEmail", 32, 6000)], ready=0.3, rss_after=100 * MB
+    )
+
+    assert not [check for check in check_targets(report) if "--split" in check.target]
+
+
+def test_process_tree_finds_a_server_and_its_child_processes() -> None:
+    code = (
+        "import subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        "print(child.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    try:
+        assert sorted(process_tree(parent.pid)) == sorted([parent.pid, child])
+        assert process_tree(child) == [child]
+    finally:
+        os.kill(child, signal.SIGKILL)
+        parent.kill()
+        parent.wait(timeout=10)
+        parent.stdout.close()
