@@ -25,7 +25,7 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import cast
 from urllib.parse import parse_qsl
 
@@ -60,7 +60,6 @@ __all__ = ["Front", "OwnerLink", "is_sns_request", "main"]
 
 log = logging.getLogger("emulator")
 
-_Endpoint = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # emulator/sns.py's sns_api middleware answers these on "/" (query Action, or a form body that
 # botocore starts with the Action); such requests go to the owner, which holds the publisher.
@@ -186,9 +185,7 @@ class Front:
 
     def app(self) -> web.Application:
         """The front's application: SES on "/" and "/v2/…", everything else forwarded."""
-        app = web.Application(
-            middlewares=[self.body_limit], client_max_size=self.settings.max_request_bytes
-        )
+        app = web.Application(client_max_size=self.settings.max_request_bytes)
         app.router.add_route("*", "/", self.handle_v1)
         app.router.add_route("*", r"/v2/{tail:[\s\S]*}", self.handle_v2)
         app.router.add_route("*", r"/{tail:[\s\S]*}", self.forward)
@@ -204,15 +201,14 @@ class Front:
         )
         return _respond(wire, request_id)
 
-    @web.middleware
-    async def body_limit(self, request: web.Request, handler: _Endpoint) -> web.StreamResponse:
-        # As emulator.app's body_limit, for every path: a declared oversize body is refused
-        # before it is read, in the SES shape of "/" (v1) or of any other path (v2).
+    def _declared_too_large(self, request: web.Request, api: Api) -> web.Response | None:
+        # As emulator.app's body_limit middleware (first on every path, in the SES shape of
+        # "/" or else v2): a declared oversize body is refused before it is read. Called by
+        # each endpoint rather than as a middleware, which costs every request a coroutine.
         limit = self.settings.max_request_bytes
         if request.content_length is not None and request.content_length > limit:
-            api: Api = "v1" if request.raw_path.partition("?")[0] in ("", "/") else "v2"
             return self._error(api, request_too_large(limit), random_uuid())
-        return await handler(request)
+        return None
 
     def _readable(self, request: web.Request, raw: bytes, *, has_body: bool) -> bytes:
         """The body decoded per ``Content-Encoding``, then SigV4 checked (`SesError` if not).
@@ -284,6 +280,9 @@ class Front:
         return error
 
     async def handle_v1(self, request: web.Request) -> web.StreamResponse:
+        too_large = self._declared_too_large(request, "v1")
+        if too_large is not None:
+            return too_large
         if request.method != "POST":
             return await self.forward(request)
         request_id = random_uuid()
@@ -315,6 +314,9 @@ class Front:
         return _respond(wire, request_id)
 
     async def handle_v2(self, request: web.Request) -> web.StreamResponse:
+        too_large = self._declared_too_large(request, "v2")
+        if too_large is not None:
+            return too_large
         request_id = random_uuid()
         path, _, raw_query = request.raw_path.partition("?")
         has_body = request.can_read_body
@@ -345,12 +347,16 @@ class Front:
 
     async def forward(self, request: web.Request, body: bytes | None = None) -> web.Response:
         """Send ``request`` to the owner's internal port as it came; its answer, as it came."""
+        api: Api = "v1" if request.path == "/" else "v2"
+        if body is None:
+            too_large = self._declared_too_large(request, api)
+            if too_large is not None:
+                return too_large
         if body is None and request.can_read_body:
             try:
                 body = await request.read()
             except web.HTTPRequestEntityTooLarge:
                 limit = self.settings.max_request_bytes
-                api: Api = "v1" if request.path == "/" else "v2"
                 return self._error(api, request_too_large(limit), random_uuid())
         headers = CIMultiDict(
             (name, value)
