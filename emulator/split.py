@@ -133,8 +133,9 @@ def error_from(data: ErrorData) -> SesError:
 class OperationServer:
     """The owner's side of operation calls: faults, handler and persistence, as in one process.
 
-    ``answer`` is synchronous and never raises for a call: a handler's unexpected exception is
-    logged and answered as ``InternalFailure`` 500, and the next call is served as usual.
+    ``answer`` is synchronous. A handler's unexpected exception is logged and answered as
+    ``InternalFailure`` 500, as in one process; `answer_frame` answers any other failure of
+    one call the same way, so the next call (and the link to the front) is served as usual.
     """
 
     def __init__(self, backend: Backend, guards: Guards) -> None:
@@ -185,7 +186,13 @@ class OperationServer:
 
     def answer_frame(self, calls: Sequence[Call]) -> bytes:
         """The frame answering one frame of calls."""
-        replies = [self.answer(call) for call in calls]
+        replies: list[Reply] = []
+        for call in calls:
+            try:
+                replies.append(self.answer(call))
+            except Exception:  # e.g. a data dir that fails other than answer() expects
+                log.exception("operation call %s failed inside the emulator", call[2])
+                replies.append((call[0], ERROR, error_data(internal_failure())))
         try:
             return encode_frame(replies)
         except Exception:

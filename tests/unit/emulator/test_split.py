@@ -228,6 +228,28 @@ def test_a_failed_save_is_answered_as_internal_failure(tmp_path: Path) -> None:
     assert value[4] == 500
 
 
+def test_an_unexpected_failure_fails_that_call_alone(tmp_path: Path) -> None:
+    app = build_app(Settings(data_dir=str(tmp_path)))
+    owner = OperationServer.of(app)
+    states = app[GUARDS].states
+    assert states is not None
+
+    def fail(state: object) -> None:
+        raise OSError("the data dir went away")
+
+    states.save = fail  # type: ignore[method-assign]  # fails as save_after does not expect
+    frame = owner.answer_frame(
+        [
+            call("PutAccountSendingAttributes", {"SendingEnabled": True}, call_id=1),
+            call("GetAccount", {}, call_id=2),
+        ]
+    )
+    first, second = pickle.loads(frame[4:])
+    assert first[:2] == (1, ERROR)
+    assert first[2][1:3] == ("InternalFailure", 500)
+    assert second[:2] == (2, OK)
+
+
 @pytest.fixture
 def unpicklable_handler() -> Iterator[str]:
     def unpicklable(context: RequestContext, params: Params) -> Params:
