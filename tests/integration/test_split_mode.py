@@ -1129,3 +1129,26 @@ def test_latency_faults_and_large_bodies_answer_alike(verified: Pair) -> None:
     assert bigger.status == 200  # v2 takes messages up to 40 MB [D]
     listed = same(verified, control("GET", "/_emulator/messages?view=summary"))
     assert listed.status == 200
+
+
+def test_a_front_that_cannot_start_makes_the_owner_exit_non_zero_without_a_ready_line() -> None:
+    # The owner starts the front as `sys.executable -m emulator.front ...`; an interpreter that
+    # fails at once stands in for a front that crashes while starting.
+    code = (
+        "import runpy, sys\n"
+        "sys.executable = '/bin/false'\n"
+        "sys.argv = ['emulator', '--port', '0', '--split']\n"
+        "runpy.run_module('emulator', run_name='__main__', alter_sys=True)\n"
+    )
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("SES_EMULATOR_")}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=START_TIMEOUT_S,
+        check=False,
+    )
+    assert result.returncode != 0, result.stderr
+    assert result.stdout == ""
+    assert re.search(r"ERROR .*front process", result.stderr), result.stderr
