@@ -150,12 +150,25 @@ class Emulator:
         return left
 
 
-def _spawn(args: tuple[str, ...], *, split: bool, env: dict[str, str] | None = None) -> Emulator:
+def _spawn(
+    args: tuple[str, ...],
+    *,
+    split: bool,
+    env: dict[str, str] | None = None,
+    prelude: str = "",
+) -> Emulator:
+    """Start ``python -m emulator``; ``prelude`` is Python run in its process first."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("SES_EMULATOR_")}
     environment.update(env or {}, PYTHONUNBUFFERED="1")
-    argv = [sys.executable, "-m", "emulator", "--port", "0", "--log-level", "WARNING", *args]
-    if split:
-        argv.append("--split")
+    flags = ["--port", "0", "--log-level", "WARNING", *args, *(["--split"] if split else [])]
+    argv = [sys.executable, "-m", "emulator", *flags]
+    if prelude:
+        run = "import runpy\nrunpy.run_module('emulator', run_name='__main__', alter_sys=True)\n"
+        argv = [
+            sys.executable,
+            "-c",
+            f"import sys\nsys.argv = ['emulator', *{flags!r}]\n{prelude}\n{run}",
+        ]
     proc = subprocess.Popen(
         argv,
         stdout=subprocess.PIPE,
@@ -202,10 +215,15 @@ class Pair:
 
 
 @contextmanager
-def pair(*args: str) -> Iterator[Pair]:
-    """Both emulators, started together; on exit both stop on SIGTERM, exit 0, no orphan."""
+def pair(*args: str, prelude: str = "", tracebacks: bool = False) -> Iterator[Pair]:
+    """Both emulators, started together; on exit both stop on SIGTERM, exit 0, no orphan.
+
+    Neither may log a traceback (an emulator bug), unless ``tracebacks`` says the test
+    provokes one on purpose.
+    """
     with ExitStack() as stack:
-        single, split = _spawn(args, split=False), _spawn(args, split=True)
+        single = _spawn(args, split=False, prelude=prelude)
+        split = _spawn(args, split=True, prelude=prelude)
         stack.callback(_cleanup, single)
         stack.callback(_cleanup, split)
         single.wait_ready()
@@ -216,8 +234,9 @@ def pair(*args: str) -> Iterator[Pair]:
             status = emulator.stop()
             assert status == 0, f"exit status {status}; stderr:\n{emulator.log()}"
         assert split.orphans() == [], "the front outlived the owner"
-        tracebacks = [e.log() for e in (single, split) if "Traceback" in "".join(e.stderr)]
-        assert not tracebacks, "an emulator logged a traceback:\n" + "\n".join(tracebacks)
+        if not tracebacks:
+            logged = [e.log() for e in (single, split) if "Traceback" in "".join(e.stderr)]
+            assert not logged, "an emulator logged a traceback:\n" + "\n".join(logged)
 
 
 # --------------------------------------------------------------------------- requests
@@ -1152,3 +1171,28 @@ def test_a_front_that_cannot_start_makes_the_owner_exit_non_zero_without_a_ready
     assert result.returncode != 0, result.stderr
     assert result.stdout == ""
     assert re.search(r"ERROR .*front process", result.stderr), result.stderr
+
+
+_BROKEN_HANDLERS = """
+from emulator.ses import v1_ops, v2_ops
+
+def broken(context, params):
+    raise RuntimeError("handler bug")
+
+v1_ops.HANDLERS["ListIdentities"] = broken
+v2_ops.HANDLERS["ListEmailTemplates"] = broken
+"""
+
+
+def test_a_handler_bug_is_the_same_internal_failure_and_the_owner_keeps_serving() -> None:
+    with pair(prelude=_BROKEN_HANDLERS, tracebacks=True) as p:
+        v1 = same(p, botocore("ses", "ListIdentities"))
+        assert (v1.status, error_code(v1)) == (500, "InternalFailure")
+        v2_reply = same(p, botocore("sesv2", "ListEmailTemplates"))
+        assert v2_reply.status == 500
+        assert v2_reply.json()["message"] == "An internal error occurred."
+        # The bug is logged with its traceback, and the next request is served as usual.
+        assert same(p, botocore("sesv2", "GetAccount")).status == 200
+        assert same(p, botocore("ses", "ListIdentities")).status == 500
+        for emulator in p.both():
+            assert "RuntimeError: handler bug" in emulator.log(), emulator.log()
