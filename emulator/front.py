@@ -392,6 +392,9 @@ def _respond(wire: WireResponse, request_id: str) -> web.Response:
 async def run(path: str, fd: int) -> int:
     """Serve as the front until SIGTERM or the owner's socket closes; the exit status."""
     reader, writer = await asyncio.open_unix_connection(path)
+    # Load the models (cached) while the owner builds its application and has no hello yet.
+    models.load("v1")
+    models.load("v2")
     _, settings, internal_url = await read_frame(reader)
     logging.basicConfig(
         level=settings.log_level.upper(),

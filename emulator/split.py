@@ -210,13 +210,21 @@ def _picklable(reply: Reply) -> Reply:
 
 
 class _FrontLink:
-    """The owner's end of the operation socket: one front, hello, ready, then calls."""
+    """The owner's end of the operation socket: one front, hello, ready, then calls.
 
-    def __init__(self, server: OperationServer, hello: tuple[str, Settings, str]) -> None:
-        self.server = server
-        self.hello = hello
-        self.ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    The front starts before the owner's application is built (its imports overlap the
+    build), so `open` gives the server and the hello once they exist.
+    """
+
+    def __init__(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.opened: asyncio.Future[tuple[OperationServer, tuple[str, Settings, str]]]
+        self.opened = loop.create_future()
+        self.ready: asyncio.Future[int] = loop.create_future()
         self.connected = False
+
+    def open(self, server: OperationServer, hello: tuple[str, Settings, str]) -> None:
+        self.opened.set_result((server, hello))
 
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if self.connected:  # only the front this owner started talks here
@@ -224,13 +232,14 @@ class _FrontLink:
             return
         self.connected = True
         try:
-            writer.write(encode_frame(self.hello))
+            server, hello = await self.opened
+            writer.write(encode_frame(hello))
             ready = await read_frame(reader)
             if not self.ready.done():
                 self.ready.set_result(int(ready[1]))
             while True:
                 calls = await read_frame(reader)
-                writer.write(self.server.answer_frame(calls))
+                writer.write(server.answer_frame(calls))
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             pass  # the front has gone: the owner notices its exit and stops
@@ -294,6 +303,11 @@ async def serve_split(
     runner: web.AppRunner | None = None
     calls: asyncio.Server | None = None
     try:
+        link = _FrontLink()
+        path = os.path.join(workdir, "operations.sock")
+        calls = await asyncio.start_unix_server(link.serve, path)
+        front = await _start_front(path, public)  # it starts while the owner builds its app
+        public.close()  # the front serves it now; the owner never accepts on it
         # The public port, not 0 and not the internal one: URLs the emulator hands out (SNS
         # SubscribeURL) must reach it.
         app = build_app(dataclasses.replace(settings, port=port))
@@ -303,11 +317,7 @@ async def serve_split(
         internal = bind_socket("127.0.0.1", 0)
         await web.SockSite(runner, internal).start()
         internal_url = f"http://127.0.0.1:{internal.getsockname()[1]}"
-        path = os.path.join(workdir, "operations.sock")
-        link = _FrontLink(OperationServer.of(app), ("hello", settings, internal_url))
-        calls = await asyncio.start_unix_server(link.serve, path)
-        front = await _start_front(path, public)
-        public.close()  # the front serves it now; the owner never accepts on it
+        link.open(OperationServer.of(app), ("hello", settings, internal_url))
         status = await _wait_ready(front, link.ready, stop)
         if status is not None:
             return status
