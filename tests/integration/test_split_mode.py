@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -1196,3 +1197,88 @@ def test_a_handler_bug_is_the_same_internal_failure_and_the_owner_keeps_serving(
         assert same(p, botocore("ses", "ListIdentities")).status == 500
         for emulator in p.both():
             assert "RuntimeError: handler bug" in emulator.log(), emulator.log()
+
+
+@dataclass
+class _Hook:
+    """A recording webhook on 127.0.0.1: each POST's headers and JSON body, queued."""
+
+    url: str = ""
+    received: queue.Queue[tuple[dict[str, str], dict[str, Any]]] = field(
+        default_factory=queue.Queue
+    )
+
+
+@contextmanager
+def _webhook() -> Iterator[_Hook]:
+    hook = _Hook()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            hook.received.put(({k.lower(): v for k, v in self.headers.items()}, body))
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Quiet."""
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    hook.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield hook
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def test_events_reach_an_sns_webhook_alike(verified: Pair) -> None:
+    with _webhook() as for_single, _webhook() as for_split:
+        hooks = {False: for_single, True: for_split}  # by Emulator.split
+        subscribe = same(
+            verified,
+            lambda e: control(
+                "POST",
+                "/_emulator/sns/subscriptions",
+                {"topic_arn": TOPIC, "endpoint": hooks[e.split].url, "confirmed": True},
+            ),
+        )
+        assert subscribe.status == 201, subscribe.text
+        same(verified, botocore("sesv2", "CreateConfigurationSet", ConfigurationSetName="hooks"))
+        destination = botocore(
+            "sesv2",
+            "CreateConfigurationSetEventDestination",
+            ConfigurationSetName="hooks",
+            EventDestinationName="sns",
+            EventDestination={
+                "Enabled": True,
+                "MatchingEventTypes": ["SEND", "DELIVERY"],
+                "SnsDestination": {"TopicArn": TOPIC},
+            },
+        )
+        assert same(verified, destination).status == 200
+        send = botocore(
+            "sesv2",
+            "SendEmail",
+            FromEmailAddress=SENDER,
+            Destination={"ToAddresses": ["success@simulator.amazonses.com"]},
+            Content=CONTENT,
+            ConfigurationSetName="hooks",
+        )
+        assert same(verified, send).status == 200
+        seen: dict[bool, list[str]] = {}
+        for split, hook in hooks.items():
+            seen[split] = []
+            for _ in range(2):  # the Send event and the Delivery event (bounded waits)
+                headers, body = hook.received.get(timeout=15)
+                body = {k: v for k, v in body.items() if k != "Signature"}  # per-process key
+                message = json.loads(body.pop("Message"))
+                text = json.dumps([headers.get("x-amz-sns-message-type"), body, message])
+                seen[split].append(normalised(Reply(200, {}, text.encode())).text)
+        assert sorted(seen[True]) == sorted(seen[False])
+        kinds = sorted(json.loads(text)[2]["eventType"] for text in seen[True])
+        assert kinds == ["Delivery", "Send"]
