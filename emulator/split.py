@@ -40,6 +40,7 @@ import os
 import pickle
 import shutil
 import signal
+import site
 import socket
 import sys
 import tempfile
@@ -52,7 +53,7 @@ from aiohttp import web
 import emulator
 from emulator import gcpolicy
 from emulator.app import BACKEND, build_app, run_handler
-from emulator.config import Settings
+from emulator.config import Settings, SettingsError
 from emulator.guards import GUARDS, Guards
 from emulator.server import app_runner, bind_socket
 from emulator.ses import v1_ops, v2_ops
@@ -248,10 +249,15 @@ class _FrontLink:
 
 
 def _front_environment() -> dict[str, str]:
-    # The front must import this very emulator package, wherever the owner found it.
+    # The front must import this very emulator package, wherever the owner found it (a
+    # checkout, a PYTHONPATH entry). An installed package needs nothing: the same interpreter
+    # finds it, and site-packages must not move ahead of the standard library.
     root = str(Path(emulator.__file__).resolve().parent.parent)
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    installed = {str(Path(p).resolve()) for p in site.getsitepackages()}
+    if root not in installed and root not in {str(Path(p).resolve()) for p in paths}:
+        env["PYTHONPATH"] = os.pathsep.join([root, *paths])
     return env
 
 
@@ -289,8 +295,12 @@ async def serve_split(
     """Serve as owner and front until ``stop`` (or SIGINT/SIGTERM); the exit status.
 
     ``ready_line`` (with ``{url}``) is printed once both processes accept requests. The status
-    is 1 when the front fails to start or exits by itself, 0 after a requested stop.
+    is 1 when the front fails to start or exits by itself, 0 after a requested stop. Raises
+    `SettingsError` where there are no Unix domain sockets (Windows), and what `build_app`
+    raises for a bad data dir or credentials file.
     """
+    if not hasattr(socket, "AF_UNIX"):
+        raise SettingsError("split", "needs Unix domain sockets (Linux, macOS)")
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
