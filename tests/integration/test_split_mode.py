@@ -27,7 +27,7 @@ import urllib.parse
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -1282,3 +1282,23 @@ def test_events_reach_an_sns_webhook_alike(verified: Pair) -> None:
         assert sorted(seen[True]) == sorted(seen[False])
         kinds = sorted(json.loads(text)[2]["eventType"] for text in seen[True])
         assert kinds == ["Delivery", "Send"]
+
+
+def test_bodies_over_the_limit_are_refused_alike(fresh: Pair) -> None:
+    # The default limit is 60 MiB (Settings.max_request_bytes); the front enforces it on SES
+    # requests and on the requests it forwards.
+    oversized = b"x" * (60 * 1024 * 1024 + 1)
+    ses = same(
+        fresh,
+        Request(
+            method="POST",
+            path="/",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            body=b"Action=SendRawEmail&RawMessage.Data=" + oversized,
+        ),
+    )
+    assert (ses.status, error_code(ses)) == (413, "RequestEntityTooLarge")
+    v2_reply = same(fresh, replace(v2("POST", "/v2/email/outbound-emails"), body=oversized))
+    assert v2_reply.status == 413
+    forwarded = same(fresh, replace(control("PATCH", "/_emulator/account"), body=oversized))
+    assert forwarded.status == 413
