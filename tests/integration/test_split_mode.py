@@ -401,8 +401,10 @@ CONTENT = {"Simple": {"Subject": {"Data": "Hello"}, "Body": {"Text": {"Data": "H
 
 
 def reset(p: Pair) -> None:
+    """Forget all state and fault rules (a failed test must not leave a rule behind)."""
     for emulator in p.both():
         assert exchange(emulator.port, control("POST", "/_emulator/reset")).status in (200, 204)
+        assert exchange(emulator.port, control("DELETE", "/_emulator/faults")).status in (200, 204)
 
 
 # --------------------------------------------------------------------------- differential
@@ -1302,3 +1304,36 @@ def test_bodies_over_the_limit_are_refused_alike(fresh: Pair) -> None:
     assert v2_reply.status == 413
     forwarded = same(fresh, replace(control("PATCH", "/_emulator/account"), body=oversized))
     assert forwarded.status == 413
+
+
+def test_a_counted_fault_fails_exactly_that_many_of_many_concurrent_sends(verified: Pair) -> None:
+    # Sends that reach the owner in one batch still pass the fault rules one by one.
+    rule = {
+        "operation": "SendEmail",
+        "api": "v2",
+        "count": 5,
+        "error": {"code": "TooManyRequestsException", "status": 429, "message": "Slow down"},
+    }
+    split = verified.split
+    assert exchange(split.port, control("POST", "/_emulator/faults", rule)).status == 201
+    sends = [
+        capture(
+            "sesv2",
+            split.url,
+            "SendEmail",
+            {
+                "FromEmailAddress": SENDER,
+                "Destination": {"ToAddresses": [f"f{i}@example.net"]},
+                "Content": CONTENT,
+            },
+        )
+        for i in range(40)
+    ]
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        replies = list(pool.map(lambda r: exchange(split.port, r), sends))
+    statuses = sorted(r.status for r in replies)
+    assert statuses == [200] * 35 + [429] * 5
+    assert {error_code(r) for r in replies if r.status == 429} == {"TooManyRequestsException"}
+    stored = exchange(split.port, control("GET", "/_emulator/messages")).json()["messages"]
+    assert len(stored) == 35
+    assert exchange(split.port, control("DELETE", "/_emulator/faults")).status in (200, 204)
