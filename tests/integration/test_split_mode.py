@@ -4,7 +4,7 @@ The core is differential: a single-process ``python -m emulator`` and a ``--spli
 started with the same flags, every test sends both the same raw requests (the bytes botocore
 itself builds, or hand-made ones where botocore would refuse to send them) and compares what
 comes back — status, every header but the transport ones, and the body — after replacing the
-values that differ from run to run anyway (request and message ids, dates, MIME boundaries).
+values that differ from run to run anyway (ids, dates, random tokens, MIME boundaries).
 Each comparison also asserts what the answer must be, so two emulators failing alike fail the
 test too. The lifecycle tests then check the two processes start, stop and die together.
 """
@@ -598,7 +598,7 @@ def test_validation_errors_answer_alike(verified: Pair) -> None:
     assert unknown_action.status == 400
     no_action = same(verified, form("Version=2010-12-01"))
     assert no_action.status == 400
-    too_many_tags = same(
+    bad_tag_name = same(
         verified,
         v2(
             "POST",
@@ -611,7 +611,7 @@ def test_validation_errors_answer_alike(verified: Pair) -> None:
             },
         ),
     )
-    assert too_many_tags.status == 400
+    assert bad_tag_name.status == 400
 
 
 def test_request_bodies_are_decoded_alike(verified: Pair) -> None:
