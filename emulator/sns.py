@@ -54,6 +54,7 @@ from aiohttp import web
 from emulator import events
 from emulator.events import EventLog, LoggedEvent, Route, SesEvent
 from emulator.inspect import ControlError
+from emulator.protocols.wire import REQUEST_ID_HEADER
 from emulator.ses.state import Backend
 from emulator.store import InMemoryStore, MessageRecord
 
@@ -622,6 +623,14 @@ class _Endpoints:
 
     # ---- the SNS API, on "/" beside SES v1
 
+    def _answer(self, fields: Mapping[str, str]) -> web.Response:
+        # The SNS request id, in the XML body and in x-amzn-RequestId alike (the app's
+        # request-id middleware only fills in a header that is not there yet).
+        request_id = str(uuid.uuid4())
+        response = self.sns_action(fields, request_id)
+        response.headers[REQUEST_ID_HEADER] = request_id
+        return response
+
     def sns_action(self, fields: Mapping[str, str], request_id: str) -> web.Response:
         action = fields.get("Action", "")
         publisher = self.publisher
@@ -676,17 +685,17 @@ class _Endpoints:
             fields.update(parse_qsl((await request.read()).decode("utf-8", "replace")))
         if fields.get("Action") not in SNS_ACTIONS:
             return await handler(request)
-        return self.sns_action(fields, str(uuid.uuid4()))
+        return self._answer(fields)
 
     async def confirm_get(self, request: web.Request) -> web.StreamResponse:
         fields = dict(request.query)
         fields["Action"] = "ConfirmSubscription"
-        return self.sns_action(fields, str(uuid.uuid4()))
+        return self._answer(fields)
 
     async def unsubscribe_get(self, request: web.Request) -> web.StreamResponse:
         fields = dict(request.query)
         fields["Action"] = "Unsubscribe"
-        return self.sns_action(fields, str(uuid.uuid4()))
+        return self._answer(fields)
 
     # ---- control API
 

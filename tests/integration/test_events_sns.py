@@ -236,6 +236,9 @@ def test_boto3_sns_subscribe_confirm_and_unsubscribe_against_the_emulator(
         sns.subscribe(TopicArn=TOPIC, Protocol="email", Endpoint="a@example.com")
 
     assert confirmed["SubscriptionArn"].startswith(f"{TOPIC}:")
+    for answer in (pending, confirmed, bad.value.response):  # one id, in the body and header
+        metadata = answer["ResponseMetadata"]
+        assert metadata["RequestId"] == metadata["HTTPHeaders"]["x-amzn-requestid"]
     error = bad.value.response
     assert (error["Error"]["Code"], error["ResponseMetadata"]["HTTPStatusCode"]) == (
         "InvalidParameter",
