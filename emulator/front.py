@@ -239,29 +239,25 @@ class Front:
     ) -> Params | None:
         """The owner's answer to one operation (None for a call without params)."""
         who = auth.caller(request.headers, request.rel_url.raw_query_string, self.settings)
-        kind, value = await self.owner.call(
-            api,
-            name,
-            params,
-            account_id=who.account_id,
-            region=who.region,
-            request_id=request_id,
-            check_faults=True,
-        )
-        if kind == DELAY:
-            latency_ms, error = cast("tuple[int, ErrorData | None]", value)
-            await asyncio.sleep(latency_ms / 1000)
-            if error is not None:
-                raise error_from(error)
-            kind, value = await self.owner.call(
+
+        def call(*, check_faults: bool) -> asyncio.Future[tuple[str, object]]:
+            return self.owner.call(
                 api,
                 name,
                 params,
                 account_id=who.account_id,
                 region=who.region,
                 request_id=request_id,
-                check_faults=False,
+                check_faults=check_faults,
             )
+
+        kind, value = await call(check_faults=True)
+        if kind == DELAY:
+            latency_ms, error = cast("tuple[int, ErrorData | None]", value)
+            await asyncio.sleep(latency_ms / 1000)
+            if error is not None:
+                raise error_from(error)
+            kind, value = await call(check_faults=False)  # the handler runs after the wait
         if kind == ERROR:
             raise error_from(cast("ErrorData", value))
         return cast("Params | None", value)

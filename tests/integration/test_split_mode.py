@@ -400,6 +400,23 @@ MESSAGE = {"Subject": {"Data": "Hello"}, "Body": {"Text": {"Data": "Hi there"}}}
 CONTENT = {"Simple": {"Subject": {"Data": "Hello"}, "Body": {"Text": {"Data": "Hi there"}}}}
 
 
+def _v2_sends(emulator: Emulator, prefix: str, count: int) -> list[Sendable]:
+    """``count`` v2 SendEmail requests from SENDER, each to its own recipient."""
+    return [
+        capture(
+            "sesv2",
+            emulator.url,
+            "SendEmail",
+            {
+                "FromEmailAddress": SENDER,
+                "Destination": {"ToAddresses": [f"{prefix}{i}@example.net"]},
+                "Content": CONTENT,
+            },
+        )
+        for i in range(count)
+    ]
+
+
 def reset(p: Pair) -> None:
     """Forget all state and fault rules (a failed test must not leave a rule behind)."""
     for emulator in p.both():
@@ -811,19 +828,7 @@ def test_many_concurrent_sends_through_the_front_are_all_stored(verified: Pair) 
     # Concurrent requests are batched into shared frames to the owner: each still gets its own
     # answer and message.
     split = verified.split
-    sends = [
-        capture(
-            "sesv2",
-            split.url,
-            "SendEmail",
-            {
-                "FromEmailAddress": SENDER,
-                "Destination": {"ToAddresses": [f"c{i}@example.net"]},
-                "Content": CONTENT,
-            },
-        )
-        for i in range(64)
-    ]
+    sends = _v2_sends(split, "c", 64)
     with ThreadPoolExecutor(max_workers=16) as pool:
         replies = list(pool.map(lambda r: exchange(split.port, r), sends))
     assert [r.status for r in replies] == [200] * 64
@@ -1316,19 +1321,7 @@ def test_a_counted_fault_fails_exactly_that_many_of_many_concurrent_sends(verifi
     }
     split = verified.split
     assert exchange(split.port, control("POST", "/_emulator/faults", rule)).status == 201
-    sends = [
-        capture(
-            "sesv2",
-            split.url,
-            "SendEmail",
-            {
-                "FromEmailAddress": SENDER,
-                "Destination": {"ToAddresses": [f"f{i}@example.net"]},
-                "Content": CONTENT,
-            },
-        )
-        for i in range(40)
-    ]
+    sends = _v2_sends(split, "f", 40)
     with ThreadPoolExecutor(max_workers=20) as pool:
         replies = list(pool.map(lambda r: exchange(split.port, r), sends))
     statuses = sorted(r.status for r in replies)
