@@ -10,11 +10,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import queue
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -26,53 +23,16 @@ from botocore.exceptions import ClientError
 
 from emulator.server import EmulatorServer
 from emulator.sns import string_to_sign
+from tests.integration.webhooks import WAIT, Webhook, recording_webhook
 
 TOPIC = "arn:aws:sns:us-east-1:000000000000:webhook-events"
 SIM = "simulator.amazonses.com"
-WAIT = 10.0  # seconds to wait for one webhook request
-
-
-@dataclass
-class Webhook:
-    """A recording HTTP endpoint; ``statuses`` are answered in order, then 200."""
-
-    url: str
-    received: queue.Queue[tuple[dict[str, str], dict[str, Any]]] = field(
-        default_factory=queue.Queue
-    )
-    statuses: list[int] = field(default_factory=list)
-
-    def next(self) -> tuple[dict[str, str], dict[str, Any]]:
-        return self.received.get(timeout=WAIT)
 
 
 @pytest.fixture
 def webhook() -> Iterator[Webhook]:
-    hook = Webhook(url="")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", "0"))
-            body = json.loads(self.rfile.read(length))
-            status = hook.statuses.pop(0) if hook.statuses else 200
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            hook.received.put(({k.lower(): v for k, v in self.headers.items()}, body))
-
-        def log_message(self, format: str, *args: Any) -> None:
-            """Quiet."""
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    hook.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with recording_webhook() as hook:
         yield hook
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
 
 
 def _client(endpoint_url: str, service: str) -> Any:

@@ -28,7 +28,6 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +41,7 @@ from benchmarks.load_requests import (
     capture,
     raw_message,
 )
+from tests.integration.webhooks import recording_webhook
 
 READY = re.compile(r"^seskit emulator listening on (http://127\.0\.0\.1:(\d+))$")
 START_TIMEOUT_S = 60.0
@@ -637,26 +637,11 @@ def test_request_bodies_are_decoded_alike(verified: Pair) -> None:
         f"&Destination.ToAddresses.member.1={urllib.parse.quote(TO)}"
         "&Message.Subject.Data=s&Message.Body.Text.Data=t"
     )
-    gzipped = Request(
-        method="POST",
-        path="/",
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Content-Encoding": "gzip",
-        },
-        body=gzip.compress(body.encode()),
-    )
+    gzip_header = {"Content-Encoding": "gzip"}
+    gzipped = replace(form(body, **gzip_header), body=gzip.compress(body.encode()))
     assert same(verified, gzipped).status == 200
     # A body that says gzip and is not: AWS's MalformedHttpRequestException, from both.
-    lying = Request(
-        method="POST",
-        path="/",
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Content-Encoding": "gzip",
-        },
-        body=body.encode(),
-    )
+    lying = form(body, **gzip_header)
     lie = same(verified, lying)
     assert lie.status == 400
     assert error_code(lie) == "MalformedHttpRequestException"
@@ -667,15 +652,7 @@ def test_request_bodies_are_decoded_alike(verified: Pair) -> None:
         body=b'{"FromEmailAddress": "x"}',
     )
     assert same(verified, lying_v2).status == 400
-    unknown_coding = Request(
-        method="POST",
-        path="/",
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Content-Encoding": "br-but-not",
-        },
-        body=body.encode(),
-    )
+    unknown_coding = form(body, **{"Content-Encoding": "br-but-not"})
     same(verified, unknown_coding)
 
 
@@ -1206,45 +1183,8 @@ def test_a_handler_bug_is_the_same_internal_failure_and_the_owner_keeps_serving(
             assert "RuntimeError: handler bug" in emulator.log(), emulator.log()
 
 
-@dataclass
-class _Hook:
-    """A recording webhook on 127.0.0.1: each POST's headers and JSON body, queued."""
-
-    url: str = ""
-    received: queue.Queue[tuple[dict[str, str], dict[str, Any]]] = field(
-        default_factory=queue.Queue
-    )
-
-
-@contextmanager
-def _webhook() -> Iterator[_Hook]:
-    hook = _Hook()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            hook.received.put(({k.lower(): v for k, v in self.headers.items()}, body))
-
-        def log_message(self, format: str, *args: Any) -> None:
-            """Quiet."""
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    hook.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield hook
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-
-
 def test_events_reach_an_sns_webhook_alike(verified: Pair) -> None:
-    with _webhook() as for_single, _webhook() as for_split:
+    with recording_webhook() as for_single, recording_webhook() as for_split:
         hooks = {False: for_single, True: for_split}  # by Emulator.split
         subscribe = same(
             verified,
@@ -1281,7 +1221,7 @@ def test_events_reach_an_sns_webhook_alike(verified: Pair) -> None:
         for split, hook in hooks.items():
             seen[split] = []
             for _ in range(2):  # the Send event and the Delivery event (bounded waits)
-                headers, body = hook.received.get(timeout=15)
+                headers, body = hook.next(timeout=15)
                 body = {k: v for k, v in body.items() if k != "Signature"}  # per-process key
                 message = json.loads(body.pop("Message"))
                 text = json.dumps([headers.get("x-amz-sns-message-type"), body, message])
