@@ -19,7 +19,6 @@ import dataclasses
 import ipaddress
 import logging
 import os
-import signal
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -30,7 +29,7 @@ from emulator import gcpolicy
 from emulator.app import build_app
 from emulator.config import OPTIONS, Settings, SettingsError
 from emulator.persistence import DataDirError
-from emulator.server import app_runner, bind_socket
+from emulator.server import app_runner, bind_socket, debug_access_log, http_url, stop_on_signals
 from emulator.split import serve_split
 
 __all__ = ["build_parser", "main", "serve", "settings_from"]
@@ -83,27 +82,21 @@ def _is_loopback(host: str) -> bool:
 async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
     """Serve until ``stop`` is set (or SIGINT/SIGTERM arrives), then shut down cleanly."""
     stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    sock = bind_socket(settings.host, settings.port)
-    port = sock.getsockname()[1]
-    access_log = logging.getLogger("aiohttp.access") if log.isEnabledFor(logging.DEBUG) else None
-    # The bound port, not 0: URLs the emulator hands out (SNS SubscribeURL) must reach it.
-    app = build_app(dataclasses.replace(settings, port=port))
-    gcpolicy.install(app)  # no collector pauses under load (emulator/gcpolicy.py)
-    runner = app_runner(app, access_log=access_log, shutdown_timeout=2.0)
-    await runner.setup()
-    try:
-        await web.SockSite(runner, sock).start()
-        host = f"[{settings.host}]" if ":" in settings.host else settings.host
-        print(READY_LINE.format(url=f"http://{host}:{port}"), flush=True)
-        await stop.wait()
-        log.info("stopping")
-    finally:
-        await runner.cleanup()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
+    with stop_on_signals(stop):
+        sock = bind_socket(settings.host, settings.port)
+        port = sock.getsockname()[1]
+        # The bound port, not 0: URLs the emulator hands out (SNS SubscribeURL) must reach it.
+        app = build_app(dataclasses.replace(settings, port=port))
+        gcpolicy.install(app)  # no collector pauses under load (emulator/gcpolicy.py)
+        runner = app_runner(app, access_log=debug_access_log(), shutdown_timeout=2.0)
+        await runner.setup()
+        try:
+            await web.SockSite(runner, sock).start()
+            print(READY_LINE.format(url=http_url(settings.host, port)), flush=True)
+            await stop.wait()
+            log.info("stopping")
+        finally:
+            await runner.cleanup()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

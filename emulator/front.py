@@ -40,7 +40,7 @@ from emulator.guards import decode_body, load_credentials_file
 from emulator.ids import random_uuid
 from emulator.protocols import auth, models, query, restjson
 from emulator.protocols.wire import REQUEST_ID_HEADER, WireResponse
-from emulator.server import app_runner
+from emulator.server import app_runner, debug_access_log
 from emulator.ses.context import Params
 from emulator.ses.errors import Api, SesError, internal_failure, request_too_large
 from emulator.sigv4 import SigningRequest, verify_request
@@ -408,8 +408,7 @@ async def run(path: str, fd: int) -> int:
         timeout=aiohttp.ClientTimeout(total=None),
     )
     front = Front(settings, owner, internal_url, session)
-    access_log = logging.getLogger("aiohttp.access") if log.isEnabledFor(logging.DEBUG) else None
-    runner = app_runner(front.app(), access_log=access_log, shutdown_timeout=2.0)
+    runner = app_runner(front.app(), access_log=debug_access_log(), shutdown_timeout=2.0)
     await runner.setup()
     replies = asyncio.ensure_future(owner.read_replies())
     try:

@@ -17,10 +17,13 @@ The integration tests' fixtures and the ``ses_emulator`` pytest fixture both use
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
+import signal
 import socket
 import threading
+from collections.abc import Iterator
 from types import TracebackType
 from typing import Any, Self
 
@@ -30,7 +33,14 @@ from emulator.app import build_app
 from emulator.config import Settings
 from emulator.ses.state import Backend
 
-__all__ = ["EmulatorServer", "app_runner", "bind_socket"]
+__all__ = [
+    "EmulatorServer",
+    "app_runner",
+    "bind_socket",
+    "debug_access_log",
+    "http_url",
+    "stop_on_signals",
+]
 
 # How long stop() lets in-flight requests finish before closing their connections.
 _SHUTDOWN_SECONDS = 2.0
@@ -51,6 +61,32 @@ def app_runner(
     return web.AppRunner(
         app, access_log=access_log, shutdown_timeout=shutdown_timeout, auto_decompress=False
     )
+
+
+def debug_access_log() -> logging.Logger | None:
+    """aiohttp's access logger when the emulator logs at DEBUG, else None (no per-request
+    log work): what a standalone server passes to `app_runner`."""
+    if logging.getLogger("emulator").isEnabledFor(logging.DEBUG):
+        return logging.getLogger("aiohttp.access")
+    return None
+
+
+def http_url(host: str, port: int) -> str:
+    """``http://host:port``, an IPv6 address in brackets."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+@contextlib.contextmanager
+def stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
+    """Within the block, SIGINT and SIGTERM set ``stop`` (the running loop's handlers)."""
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        yield
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -97,7 +133,7 @@ class EmulatorServer:
         sock = bind_socket(self.settings.host, self.settings.port)
         self.port = sock.getsockname()[1]
         host = self.settings.host
-        self.endpoint_url = f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
+        self.endpoint_url = http_url(host, self.port)
         self.settings = dataclasses.replace(self.settings, port=self.port)
         self.backend.settings = self.settings
 

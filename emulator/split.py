@@ -39,7 +39,6 @@ import logging
 import os
 import pickle
 import shutil
-import signal
 import site
 import socket
 import sys
@@ -55,7 +54,7 @@ from emulator import gcpolicy
 from emulator.app import BACKEND, build_app, run_handler
 from emulator.config import Settings, SettingsError
 from emulator.guards import GUARDS, Guards
-from emulator.server import app_runner, bind_socket
+from emulator.server import app_runner, bind_socket, debug_access_log, http_url, stop_on_signals
 from emulator.ses import v1_ops, v2_ops
 from emulator.ses.context import Handler, Params, RequestContext
 from emulator.ses.errors import Api, SesError, Wire, internal_failure
@@ -302,61 +301,57 @@ async def serve_split(
     if not hasattr(socket, "AF_UNIX"):
         raise SettingsError("split", "needs Unix domain sockets (Linux, macOS)")
     stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    public = bind_socket(settings.host, settings.port)
-    port = public.getsockname()[1]
-    workdir = tempfile.mkdtemp(prefix="seskit-emulator-")  # mode 0700: the socket's guard
-    access_log = logging.getLogger("aiohttp.access") if log.isEnabledFor(logging.DEBUG) else None
-    front: asyncio.subprocess.Process | None = None
-    runner: web.AppRunner | None = None
-    calls: asyncio.Server | None = None
-    try:
-        link = _FrontLink()
-        path = os.path.join(workdir, "operations.sock")
-        calls = await asyncio.start_unix_server(link.serve, path)
-        front = await _start_front(path, public)  # it starts while the owner builds its app
-        public.close()  # the front serves it now; the owner never accepts on it
-        # The public port, not 0 and not the internal one: URLs the emulator hands out (SNS
-        # SubscribeURL) must reach it.
-        app = build_app(dataclasses.replace(settings, port=port))
-        gcpolicy.install(app)
-        runner = app_runner(app, access_log=access_log, shutdown_timeout=_SHUTDOWN_SECONDS)
-        await runner.setup()
-        internal = bind_socket("127.0.0.1", 0)
-        await web.SockSite(runner, internal).start()
-        internal_url = f"http://127.0.0.1:{internal.getsockname()[1]}"
-        link.open(OperationServer.of(app), ("hello", settings, internal_url))
-        status = await _wait_ready(front, link.ready, stop)
-        if status is not None:
-            return status
-        host = f"[{settings.host}]" if ":" in settings.host else settings.host
-        print(ready_line.format(url=f"http://{host}:{port}"), flush=True)
-        exited = asyncio.ensure_future(front.wait())
-        stopped = asyncio.ensure_future(stop.wait())
-        await asyncio.wait((exited, stopped), return_when=asyncio.FIRST_COMPLETED)
-        stopped.cancel()
-        if exited.done():
-            log.error(
-                "the front process (pid %d) exited with status %s; stopping the emulator",
-                front.pid,
-                front.returncode,
+    with stop_on_signals(stop):
+        public = bind_socket(settings.host, settings.port)
+        port = public.getsockname()[1]
+        workdir = tempfile.mkdtemp(prefix="seskit-emulator-")  # mode 0700: the socket's guard
+        front: asyncio.subprocess.Process | None = None
+        runner: web.AppRunner | None = None
+        calls: asyncio.Server | None = None
+        try:
+            link = _FrontLink()
+            path = os.path.join(workdir, "operations.sock")
+            calls = await asyncio.start_unix_server(link.serve, path)
+            front = await _start_front(path, public)  # it starts while the owner builds its app
+            public.close()  # the front serves it now; the owner never accepts on it
+            # The public port, not 0 and not the internal one: URLs the emulator hands out (SNS
+            # SubscribeURL) must reach it.
+            app = build_app(dataclasses.replace(settings, port=port))
+            gcpolicy.install(app)
+            runner = app_runner(
+                app, access_log=debug_access_log(), shutdown_timeout=_SHUTDOWN_SECONDS
             )
-            return 1
-        log.info("stopping")
-        return 0
-    finally:
-        public.close()
-        if front is not None:
-            await _stop_front(front)
-        if calls is not None:
-            calls.close()
-        if runner is not None:
-            await runner.cleanup()
-        shutil.rmtree(workdir, ignore_errors=True)
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
+            await runner.setup()
+            internal = bind_socket("127.0.0.1", 0)
+            await web.SockSite(runner, internal).start()
+            internal_url = f"http://127.0.0.1:{internal.getsockname()[1]}"
+            link.open(OperationServer.of(app), ("hello", settings, internal_url))
+            status = await _wait_ready(front, link.ready, stop)
+            if status is not None:
+                return status
+            print(ready_line.format(url=http_url(settings.host, port)), flush=True)
+            exited = asyncio.ensure_future(front.wait())
+            stopped = asyncio.ensure_future(stop.wait())
+            await asyncio.wait((exited, stopped), return_when=asyncio.FIRST_COMPLETED)
+            stopped.cancel()
+            if exited.done():
+                log.error(
+                    "the front process (pid %d) exited with status %s; stopping the emulator",
+                    front.pid,
+                    front.returncode,
+                )
+                return 1
+            log.info("stopping")
+            return 0
+        finally:
+            public.close()
+            if front is not None:
+                await _stop_front(front)
+            if calls is not None:
+                calls.close()
+            if runner is not None:
+                await runner.cleanup()
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 async def _wait_ready(
