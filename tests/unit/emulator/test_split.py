@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import pickle
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -130,13 +129,12 @@ def test_an_operation_without_handler_is_not_implemented(owner: OperationServer)
 
 
 @pytest.fixture
-def broken_handler() -> Iterator[str]:
+def broken_handler(monkeypatch: pytest.MonkeyPatch) -> str:
     def broken(context: RequestContext, params: Params) -> Params:
         raise KeyError("a bug")
 
-    v2_ops.HANDLERS["BrokenForTest"] = broken
-    yield "BrokenForTest"
-    del v2_ops.HANDLERS["BrokenForTest"]
+    monkeypatch.setitem(v2_ops.HANDLERS, "BrokenForTest", broken)
+    return "BrokenForTest"
 
 
 def test_a_handler_bug_is_internal_failure_and_the_owner_keeps_serving(
@@ -251,13 +249,12 @@ def test_an_unexpected_failure_fails_that_call_alone(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def unpicklable_handler() -> Iterator[str]:
+def unpicklable_handler(monkeypatch: pytest.MonkeyPatch) -> str:
     def unpicklable(context: RequestContext, params: Params) -> Params:
         return {"Value": lambda: None}
 
-    v2_ops.HANDLERS["UnpicklableForTest"] = unpicklable
-    yield "UnpicklableForTest"
-    del v2_ops.HANDLERS["UnpicklableForTest"]
+    monkeypatch.setitem(v2_ops.HANDLERS, "UnpicklableForTest", unpicklable)
+    return "UnpicklableForTest"
 
 
 def test_an_unsendable_output_fails_that_call_alone(
