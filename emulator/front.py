@@ -44,7 +44,7 @@ from emulator.server import app_runner, debug_access_log
 from emulator.ses.context import Params
 from emulator.ses.errors import Api, SesError, internal_failure, request_too_large
 from emulator.sigv4 import SigningRequest, verify_request
-from emulator.sns import SNS_ACTIONS
+from emulator.sns import SNS_ACTIONS, is_sns_body
 from emulator.split import (
     DELAY,
     ERROR,
@@ -63,7 +63,6 @@ log = logging.getLogger("emulator")
 
 # emulator/sns.py's sns_api middleware answers these on "/" (query Action, or a form body that
 # botocore starts with the Action); such requests go to the owner, which holds the publisher.
-_SNS_BODY_PREFIXES = tuple(f"Action={action}&".encode() for action in SNS_ACTIONS)
 
 # RFC 9110 §7.6.1 connection-specific fields, and what the front itself sets on each message.
 _HOP_BY_HOP = frozenset(
@@ -88,7 +87,7 @@ def is_sns_request(raw_query: str, body: bytes) -> bool:
     """Whether ``POST /`` goes to the SNS API middleware rather than to SES v1."""
     if raw_query and dict(parse_qsl(raw_query)).get("Action") in SNS_ACTIONS:
         return True
-    return body[:40].startswith(_SNS_BODY_PREFIXES)
+    return is_sns_body(body)
 
 
 class OwnerLink:

@@ -66,6 +66,7 @@ __all__ = [
     "confirmation_envelope",
     "envelope_headers",
     "install",
+    "is_sns_body",
     "notification_envelope",
     "string_to_sign",
 ]
@@ -85,6 +86,12 @@ _CONFIRMATION_TEXT: Final = (
 )
 
 SubscriptionStatus = Literal["pending", "confirmed"]
+
+
+def is_sns_body(body: bytes) -> bool:
+    """Whether a ``POST /`` form body is an SNS API action: botocore writes ``Action`` first,
+    so a prefix check tells it from an SES request without parsing the whole form."""
+    return body[:40].startswith(_SNS_BODY_PREFIXES)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -679,8 +686,7 @@ class _Endpoints:
         raw_query = request.rel_url.raw_query_string
         fields: dict[str, str] = dict(parse_qsl(raw_query)) if raw_query else {}
         if fields.get("Action") not in SNS_ACTIONS and request.method == "POST":
-            head = (await request.read())[:40]
-            if not head.startswith(_SNS_BODY_PREFIXES):
+            if not is_sns_body(await request.read()):
                 return await handler(request)
             fields.update(parse_qsl((await request.read()).decode("utf-8", "replace")))
         if fields.get("Action") not in SNS_ACTIONS:
