@@ -98,8 +98,6 @@ _FILTER_PARAMS: Final = (
     "operation",
 )
 _PAGE_PARAMS: Final = ("limit", "next_token", "offset", "include", "view")
-# The keys the summary view (``view=summary``) leaves out: the bodies and the header list.
-_FULL_VIEW_ONLY: Final = ("text", "html", "headers")
 
 
 class ControlError(Exception):
@@ -246,6 +244,15 @@ def _raw_inline(raw: bytes) -> tuple[str, str]:
         return base64.b64encode(raw).decode("ascii"), "base64"
 
 
+def _bodies_json(parts: MessageParts) -> dict[str, Any]:
+    """What only the full view shows: ``text``, ``html`` and ``headers``."""
+    return {
+        "text": parts.text,
+        "html": parts.html,
+        "headers": [{"name": name, "value": value} for name, value in parts.headers],
+    }
+
+
 def message_json(
     record: MessageRecord, *, include_raw: bool = False, summary: bool = False
 ) -> dict[str, Any]:
@@ -253,7 +260,7 @@ def message_json(
 
     Rendered text, HTML, headers and attachments are read from the stored MIME, so they are
     exactly what SES would have delivered. A ``summary`` leaves out ``text``, ``html`` and
-    ``headers`` (`_FULL_VIEW_ONLY`) and is otherwise the same record.
+    ``headers`` (`_bodies_json`) and is otherwise the same record.
     """
     parts = None if summary else _PARTS.parts(record.raw)
     attachments = _attachments(record) if parts is None else parts.attachments
@@ -273,9 +280,7 @@ def message_json(
         "recipients": list(record.recipients),
         "reply_to": list(record.reply_to),
         "subject": record.subject,
-        "text": None,
-        "html": None,
-        "headers": [],
+        **({} if parts is None else _bodies_json(parts)),
         "attachments": [
             {
                 "filename": att.filename,
@@ -298,12 +303,6 @@ def message_json(
         "rendering_error": record.rendering_error,
         "events": [dict(event) for event in record_events(record)],
     }
-    if parts is None:
-        for key in _FULL_VIEW_ONLY:
-            del out[key]
-    else:
-        out["text"], out["html"] = parts.text, parts.html
-        out["headers"] = [{"name": name, "value": value} for name, value in parts.headers]
     if include_raw:
         out["raw"], out["raw_encoding"] = _raw_inline(record.raw)
     return out
