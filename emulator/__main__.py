@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import ipaddress
 import logging
 import os
@@ -23,16 +22,9 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aiohttp import web
+from emulator.config import OPTIONS, DataDirError, Settings, SettingsError
 
-from emulator import gcpolicy
-from emulator.app import build_app
-from emulator.config import OPTIONS, Settings, SettingsError
-from emulator.persistence import DataDirError
-from emulator.server import app_runner, bind_socket, debug_access_log, http_url, stop_on_signals
-from emulator.split import serve_split
-
-__all__ = ["build_parser", "main", "serve", "settings_from"]
+__all__ = ["build_parser", "main", "settings_from"]
 
 log = logging.getLogger("emulator")
 
@@ -79,26 +71,6 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
-    """Serve until ``stop`` is set (or SIGINT/SIGTERM arrives), then shut down cleanly."""
-    stop = stop or asyncio.Event()
-    with stop_on_signals(stop):
-        sock = bind_socket(settings.host, settings.port)
-        port = sock.getsockname()[1]
-        # The bound port, not 0: URLs the emulator hands out (SNS SubscribeURL) must reach it.
-        app = build_app(dataclasses.replace(settings, port=port))
-        gcpolicy.install(app)  # no collector pauses under load (emulator/gcpolicy.py)
-        runner = app_runner(app, access_log=debug_access_log(), shutdown_timeout=2.0)
-        await runner.setup()
-        try:
-            await web.SockSite(runner, sock).start()
-            print(READY_LINE.format(url=http_url(settings.host, port)), flush=True)
-            await stop.wait()
-            log.info("stopping")
-        finally:
-            await runner.cleanup()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Console entry point (``ses-emulator``); returns the exit status."""
     try:
@@ -117,17 +89,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             "port can use the emulator",
             settings.host,
         )
+    # Each way of serving imports what it needs when it starts: --split's owner starts its
+    # front before it imports the emulator, so both interpreters load at once (emulator/split.py).
+    if settings.split:
+        from emulator.split import serve_split as serve  # noqa: PLC0415 - see above
+    else:
+        from emulator.server import serve  # noqa: PLC0415 - see above
     try:
-        if settings.split:  # two processes: emulator/split.py
-            return asyncio.run(serve_split(settings, ready_line=READY_LINE))
-        asyncio.run(serve(settings))
+        return asyncio.run(serve(settings, ready_line=READY_LINE))
     except OSError as exc:
         log.error("cannot listen on %s:%s: %s", settings.host, settings.port, exc)
         return 1
     except (DataDirError, SettingsError) as exc:  # a bad --data-dir or --credentials-file
         print(f"python -m emulator: error: {exc}", file=sys.stderr)
         return 2
-    return 0
 
 
 if __name__ == "__main__":

@@ -45,6 +45,8 @@ import sys
 import zlib
 from typing import Literal
 
+from emulator.ses.errors import malformed_http_request, request_too_large
+
 try:
     import brotli  # type: ignore[import-untyped]  # Brotli ships neither stubs nor py.typed
 except ImportError:  # pragma: no cover - brotlicffi replaces Brotli off CPython (pyproject)
@@ -62,6 +64,7 @@ __all__ = [
     "UndecodableBody",
     "coding_of",
     "decode",
+    "decode_body",
 ]
 
 Coding = Literal["gzip", "deflate", "br", "zstd"]
@@ -237,3 +240,21 @@ def _unbrotli(data: bytes, limit: int) -> bytes:
     if pos < len(data):
         raise UndecodableBody("br", "bytes follow the end of the compressed stream")
     return b"".join(parts)
+
+
+def decode_body(body: bytes, content_encodings: list[str], *, limit: int) -> bytes:
+    """An SES request's body decoded per its ``Content-Encoding`` header values.
+
+    Raises `SesError`: ``RequestEntityTooLarge`` 413 when it decodes to more than ``limit``
+    bytes, ``MalformedHttpRequestException`` 400 when it does not decode. A body without a
+    coding the emulator decodes is returned as it is.
+    """
+    coding = coding_of(content_encodings)
+    if coding is None:
+        return body
+    try:
+        return decode(body, coding, limit=limit)
+    except DecodedTooLarge as exc:
+        raise request_too_large(limit) from exc
+    except UndecodableBody as exc:
+        raise malformed_http_request(exc) from exc

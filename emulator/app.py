@@ -29,7 +29,7 @@ from emulator.config import Settings
 from emulator.ids import random_uuid
 from emulator.protocols import auth, models, query, restjson
 from emulator.protocols.models import Operation
-from emulator.protocols.validate import find_violations, violation_error
+from emulator.protocols.validate import check_input
 from emulator.protocols.wire import REQUEST_ID_HEADER, WireResponse
 from emulator.ses import v1_ops, v2_ops
 from emulator.ses.context import Handler, Params, RequestContext
@@ -42,7 +42,7 @@ from emulator.ses.errors import (
 )
 from emulator.ses.state import Backend
 
-__all__ = ["BACKEND", "REQUEST_ID", "build_app", "check_input", "dispatch", "run_handler"]
+__all__ = ["BACKEND", "REQUEST_ID", "build_app", "dispatch", "run_handler"]
 
 log = logging.getLogger("emulator")
 
@@ -79,14 +79,6 @@ def dispatch(
     """
     check_input(api=api, operation=operation, params=params, settings=settings)
     return run_handler(operation=operation.name, params=params, handlers=handlers, context=context)
-
-
-def check_input(*, api: Api, operation: Operation, params: Params, settings: Settings) -> None:
-    """Raise the API's `SesError` when ``params`` break the operation's model constraints."""
-    if operation.input is not None:
-        violations = find_violations(operation.input, params)
-        if violations:
-            raise violation_error(violations, api=api, v1_code=settings.v1_validation_code)
 
 
 def run_handler(

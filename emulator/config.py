@@ -11,6 +11,7 @@ import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal, get_args
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "OPTIONS",
     "PROFILES",
     "AccountProfile",
+    "DataDirError",
     "Option",
     "Settings",
     "SettingsError",
@@ -62,6 +64,17 @@ class SettingsError(ValueError):
     def __init__(self, name: str, message: str) -> None:
         super().__init__(f"{name}: {message}")
         self.name = name
+
+
+class DataDirError(RuntimeError):
+    """The data directory cannot be used; ``path`` is the offending file or directory.
+
+    Raised by `emulator.persistence` when the emulator starts with ``--data-dir``."""
+
+    def __init__(self, path: str | Path, problem: str) -> None:
+        super().__init__(f"data dir problem at {path}: {problem}")
+        self.path = str(path)
+        self.problem = problem
 
 
 def _check_choice(name: str, value: object, allowed: tuple[object, ...]) -> None:

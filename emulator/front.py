@@ -26,7 +26,7 @@ import socket
 import sys
 import time
 from collections.abc import Sequence
-from typing import cast
+from typing import TYPE_CHECKING, cast
 from urllib.parse import parse_qsl
 
 import aiohttp
@@ -34,17 +34,16 @@ from aiohttp import hdrs, web
 from multidict import CIMultiDict
 from yarl import URL
 
-from emulator.app import check_input
+from emulator._contentcoding import decode_body
 from emulator.config import Settings
-from emulator.guards import decode_body, load_credentials_file
 from emulator.ids import random_uuid
 from emulator.protocols import auth, models, query, restjson
+from emulator.protocols.query import SNS_ACTIONS, is_sns_body
+from emulator.protocols.validate import check_input
 from emulator.protocols.wire import REQUEST_ID_HEADER, WireResponse
-from emulator.server import app_runner, debug_access_log
-from emulator.ses.context import Params
+from emulator.serving import app_runner, debug_access_log
 from emulator.ses.errors import Api, SesError, internal_failure, request_too_large
-from emulator.sigv4 import SigningRequest, verify_request
-from emulator.sns import SNS_ACTIONS, is_sns_body
+from emulator.sigv4 import SigningRequest, load_credentials_file, verify_request
 from emulator.split import (
     DELAY,
     ERROR,
@@ -55,6 +54,9 @@ from emulator.split import (
     error_from,
     read_frame,
 )
+
+if TYPE_CHECKING:
+    from emulator.ses.context import Params
 
 __all__ = ["Front", "OwnerLink", "is_sns_request", "main"]
 

@@ -29,27 +29,35 @@ sign with their own clock, and a test that moves SES time must not break authent
 from __future__ import annotations
 
 import asyncio
-import configparser
 import logging
 import random
-import re
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 from aiohttp import hdrs, web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from emulator._contentcoding import DecodedTooLarge, UndecodableBody, coding_of, decode
-from emulator.config import Settings, SettingsError
+from emulator._contentcoding import decode_body
+from emulator.config import Settings
 from emulator.faults import Fault, FaultRules, add_fault_routes
 from emulator.persistence import StateStore, open_data_dir
 from emulator.protocols import auth, models, query, restjson
 from emulator.protocols.wire import WireResponse
-from emulator.ses.errors import Api, SesError, Wire, internal_failure, request_too_large
+from emulator.ses.errors import (
+    Api,
+    SesError,
+    internal_failure,
+    malformed_http_request,
+    request_too_large,
+)
 from emulator.ses.state import Backend
-from emulator.sigv4 import SigningRequest, check_control_token, verify_request
+from emulator.sigv4 import (
+    SigningRequest,
+    check_control_token,
+    load_credentials_file,
+    verify_request,
+)
 
 __all__ = [
     "BODY",
@@ -57,11 +65,8 @@ __all__ = [
     "STATE_STORE",
     "V1_FORM",
     "Guards",
-    "decode_body",
     "install",
     "is_read_only",
-    "load_credentials_file",
-    "malformed_http_request",
 ]
 
 log = logging.getLogger("emulator")
@@ -86,74 +91,9 @@ _READ_ONLY_PREFIXES = ("Get", "List", "Describe", "TestRender")
 _CONTROL_PREFIXES = ("/_emulator", "/_aws")
 
 
-def malformed_http_request(cause: Exception) -> SesError:
-    """A body that cannot be decoded at the HTTP level (AWS Common Errors, HTTP 400)."""
-    # aiohttp's errors read "400, message:\n  Can not decode …": keep only the reason.
-    reason = re.sub(r"^\d{3}, message:", "", " ".join(str(cause).split())).strip()
-    wire = Wire("MalformedHttpRequestException", 400)
-    return SesError(f"The request body cannot be decoded: {reason}", v1=wire, v2=wire)
-
-
-def load_credentials_file(path: str) -> dict[str, str]:
-    """Access key → secret from ``path``: ``KEY:SECRET`` lines, or an AWS credentials file.
-
-    The AWS form is the INI file the CLI writes (``aws_access_key_id`` /
-    ``aws_secret_access_key`` in each profile). Blank lines and ``#`` comments are skipped.
-    Raises `SettingsError` naming the file when it cannot be read or holds no credential.
-    """
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SettingsError("credentials_file", f"{path}: cannot read ({exc})") from exc
-    found: dict[str, str] = {}
-    if "aws_access_key_id" in text:
-        parser = configparser.ConfigParser(interpolation=None)
-        try:
-            parser.read_string(text, source=path)
-        except configparser.Error as exc:
-            raise SettingsError("credentials_file", f"{path}: not an AWS credentials file") from exc
-        for section in parser.sections():
-            key = parser[section].get("aws_access_key_id", "").strip()
-            secret = parser[section].get("aws_secret_access_key", "").strip()
-            if key and secret:
-                found[key] = secret
-    else:
-        for number, raw_line in enumerate(text.splitlines(), start=1):
-            line = raw_line.strip()
-            if not line or line.startswith("#"):
-                continue
-            key, sep, secret = line.partition(":")
-            if not sep or not key.strip() or not secret.strip():
-                raise SettingsError(
-                    "credentials_file", f"{path} line {number}: expected KEY:SECRET"
-                )
-            found[key.strip()] = secret.strip()
-    if not found:
-        raise SettingsError("credentials_file", f"{path}: holds no credentials")
-    return found
-
-
 def is_read_only(operation: str) -> bool:
     """Whether an SES operation only reads state (so there is nothing to save after it)."""
     return operation.startswith(_READ_ONLY_PREFIXES)
-
-
-def decode_body(body: bytes, content_encodings: list[str], *, limit: int) -> bytes:
-    """An SES request's body decoded per its ``Content-Encoding`` header values.
-
-    Raises `SesError`: ``RequestEntityTooLarge`` 413 when it decodes to more than ``limit``
-    bytes, ``MalformedHttpRequestException`` 400 when it does not decode. A body without a
-    coding the emulator decodes is returned as it is.
-    """
-    coding = coding_of(content_encodings)
-    if coding is None:
-        return body
-    try:
-        return decode(body, coding, limit=limit)
-    except DecodedTooLarge as exc:
-        raise request_too_large(limit) from exc
-    except UndecodableBody as exc:
-        raise malformed_http_request(exc) from exc
 
 
 def _api_of(path: str) -> Api | None:

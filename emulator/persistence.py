@@ -37,6 +37,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
+from emulator.config import DataDirError
 from emulator.ses.state import AccountState, Backend
 from emulator.sqlite_store import SqliteMessageStore, StoreError
 
@@ -68,15 +69,6 @@ CREATE TABLE IF NOT EXISTS state (
     PRIMARY KEY (account, region)
 );
 """
-
-
-class DataDirError(RuntimeError):
-    """The data directory cannot be used; ``path`` is the offending file or directory."""
-
-    def __init__(self, path: str | Path, problem: str) -> None:
-        super().__init__(f"data dir problem at {path}: {problem}")
-        self.path = str(path)
-        self.problem = problem
 
 
 # --- generic encoding ---------------------------------------------------------------------

@@ -17,91 +17,28 @@ The integration tests' fixtures and the ``ses_emulator`` pytest fixture both use
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import logging
-import signal
-import socket
 import threading
-from collections.abc import Iterator
 from types import TracebackType
 from typing import Any, Self
 
 from aiohttp import web
 
+from emulator import gcpolicy
 from emulator.app import build_app
 from emulator.config import Settings
+from emulator.serving import app_runner, bind_socket, debug_access_log, http_url, stop_on_signals
 from emulator.ses.state import Backend
 
-__all__ = [
-    "EmulatorServer",
-    "app_runner",
-    "bind_socket",
-    "debug_access_log",
-    "http_url",
-    "stop_on_signals",
-]
+# `app_runner` is documented here for users who serve `build_app` themselves.
+__all__ = ["EmulatorServer", "app_runner", "serve"]
+
+log = logging.getLogger("emulator")
 
 # How long stop() lets in-flight requests finish before closing their connections.
 _SHUTDOWN_SECONDS = 2.0
 _START_TIMEOUT_SECONDS = 30.0
-
-
-def app_runner(
-    app: web.Application, *, access_log: logging.Logger | None, shutdown_timeout: float
-) -> web.AppRunner:
-    """The runner that serves an emulator app: ``EmulatorServer`` and ``python -m emulator``.
-
-    It turns aiohttp's request decompression off (``auto_decompress=False``), so request
-    bodies reach the app as sent and the emulator decodes them itself (`emulator.guards`):
-    aiohttp decodes while it parses, where an unfinished ``deflate`` body failed outside every
-    middleware (a plain-text 400, or no answer at all when the body came in a later packet)
-    and a truncated ``gzip``, ``br`` or ``zstd`` body passed as its decoded prefix.
-    """
-    return web.AppRunner(
-        app, access_log=access_log, shutdown_timeout=shutdown_timeout, auto_decompress=False
-    )
-
-
-def debug_access_log() -> logging.Logger | None:
-    """aiohttp's access logger when the emulator logs at DEBUG, else None (no per-request
-    log work): what a standalone server passes to `app_runner`."""
-    if logging.getLogger("emulator").isEnabledFor(logging.DEBUG):
-        return logging.getLogger("aiohttp.access")
-    return None
-
-
-def http_url(host: str, port: int) -> str:
-    """``http://host:port``, an IPv6 address in brackets."""
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-
-
-@contextlib.contextmanager
-def stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
-    """Within the block, SIGINT and SIGTERM set ``stop`` (the running loop's handlers)."""
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    try:
-        yield
-    finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
-
-
-def bind_socket(host: str, port: int) -> socket.socket:
-    """A listening TCP socket on ``host:port`` (``port=0``: a free port the OS picks)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        sock.listen(128)
-    except OSError:
-        sock.close()
-        raise
-    sock.setblocking(False)
-    return sock
 
 
 class EmulatorServer:
@@ -199,3 +136,26 @@ class EmulatorServer:
     def __repr__(self) -> str:
         state = "running" if self._thread is not None else "stopped"
         return f"EmulatorServer({self.endpoint_url or 'unbound'}, {state})"
+
+
+async def serve(settings: Settings, *, ready_line: str, stop: asyncio.Event | None = None) -> int:
+    """``python -m emulator``: serve until ``stop`` is set (or SIGINT/SIGTERM arrives), then
+    shut down cleanly; the exit status (0). ``ready_line`` (with ``{url}``) is printed once
+    requests are accepted."""
+    stop = stop or asyncio.Event()
+    with stop_on_signals(stop):
+        sock = bind_socket(settings.host, settings.port)
+        port = sock.getsockname()[1]
+        # The bound port, not 0: URLs the emulator hands out (SNS SubscribeURL) must reach it.
+        app = build_app(dataclasses.replace(settings, port=port))
+        gcpolicy.install(app)  # no collector pauses under load (emulator/gcpolicy.py)
+        runner = app_runner(app, access_log=debug_access_log(), shutdown_timeout=_SHUTDOWN_SECONDS)
+        await runner.setup()
+        try:
+            await web.SockSite(runner, sock).start()
+            print(ready_line.format(url=http_url(settings.host, port)), flush=True)
+            await stop.wait()
+            log.info("stopping")
+        finally:
+            await runner.cleanup()
+    return 0

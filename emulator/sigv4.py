@@ -38,14 +38,17 @@ Errors (codes and texts), v1 (XML) / v2 (JSON):
 
 from __future__ import annotations
 
+import configparser
 import hashlib
 import hmac
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import quote, unquote
 
+from emulator.config import SettingsError
 from emulator.ses.errors import SesError, Wire
 
 __all__ = [
@@ -61,6 +64,7 @@ __all__ = [
     "derive_signing_key",
     "incomplete_signature",
     "invalid_client_token_id",
+    "load_credentials_file",
     "missing_authentication_token",
     "request_expired",
     "signature_does_not_match",
@@ -532,3 +536,42 @@ def check_control_token(headers: Iterable[tuple[str, str]], token: str | None) -
             if scheme.lower() == "bearer" and constant_time_equal(candidate.strip(), token):
                 return True
     return False
+
+
+def load_credentials_file(path: str) -> dict[str, str]:
+    """Access key → secret from ``path``: ``KEY:SECRET`` lines, or an AWS credentials file.
+
+    The AWS form is the INI file the CLI writes (``aws_access_key_id`` /
+    ``aws_secret_access_key`` in each profile). Blank lines and ``#`` comments are skipped.
+    Raises `SettingsError` naming the file when it cannot be read or holds no credential.
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError("credentials_file", f"{path}: cannot read ({exc})") from exc
+    found: dict[str, str] = {}
+    if "aws_access_key_id" in text:
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read_string(text, source=path)
+        except configparser.Error as exc:
+            raise SettingsError("credentials_file", f"{path}: not an AWS credentials file") from exc
+        for section in parser.sections():
+            key = parser[section].get("aws_access_key_id", "").strip()
+            secret = parser[section].get("aws_secret_access_key", "").strip()
+            if key and secret:
+                found[key] = secret
+    else:
+        for number, raw_line in enumerate(text.splitlines(), start=1):
+            line = raw_line.strip()
+            if not line or line.startswith("#"):
+                continue
+            key, sep, secret = line.partition(":")
+            if not sep or not key.strip() or not secret.strip():
+                raise SettingsError(
+                    "credentials_file", f"{path} line {number}: expected KEY:SECRET"
+                )
+            found[key.strip()] = secret.strip()
+    if not found:
+        raise SettingsError("credentials_file", f"{path}: holds no credentials")
+    return found

@@ -54,28 +54,24 @@ from aiohttp import web
 from emulator import events
 from emulator.events import EventLog, LoggedEvent, Route, SesEvent
 from emulator.inspect import ControlError
+from emulator.protocols.query import SNS_ACTIONS, is_sns_body
 from emulator.protocols.wire import REQUEST_ID_HEADER
 from emulator.ses.state import Backend
 from emulator.store import InMemoryStore, MessageRecord
 
 __all__ = [
     "PUBLISHER",
-    "SNS_ACTIONS",
     "EventPublisher",
     "Subscription",
     "confirmation_envelope",
     "envelope_headers",
     "install",
-    "is_sns_body",
     "notification_envelope",
     "string_to_sign",
 ]
 
 log = logging.getLogger("emulator.sns")
 
-# The SNS API actions the emulator answers on "/" (Query protocol, version 2010-03-31) [M].
-SNS_ACTIONS: Final = ("Subscribe", "ConfirmSubscription", "Unsubscribe")
-_SNS_BODY_PREFIXES: Final = tuple(f"Action={action}&".encode() for action in SNS_ACTIONS)
 _SNS_XMLNS: Final = "http://sns.amazonaws.com/doc/2010-03-31/"
 _USER_AGENT: Final = "Amazon Simple Notification Service Agent"
 # What SES sends first to a topic it publishes events to; anymail ignores it by this text [O].
@@ -86,12 +82,6 @@ _CONFIRMATION_TEXT: Final = (
 )
 
 SubscriptionStatus = Literal["pending", "confirmed"]
-
-
-def is_sns_body(body: bytes) -> bool:
-    """Whether a ``POST /`` form body is an SNS API action: botocore writes ``Action`` first,
-    so a prefix check tells it from an SES request without parsing the whole form."""
-    return body[:40].startswith(_SNS_BODY_PREFIXES)
 
 
 @dataclass(slots=True, kw_only=True)

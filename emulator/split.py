@@ -14,9 +14,14 @@ part in a second process so a two-core machine serves more requests:
   call and serialises the answer. Every other request (control API, inbox, SNS, GET on "/")
   it forwards to the owner's internal port as it came.
 
-An operation call runs, in the owner, the steps that read or change state, in the order the
-application's middlewares run them (`emulator.guards`): the fault rules, the handler
-(`emulator.app.run_handler`), then saving the caller's state with ``--data-dir``.
+An operation call runs, in the owner (`emulator.owner.OperationServer`), the steps that read
+or change state, in the order the application's middlewares run them (`emulator.guards`): the
+fault rules, the handler (`emulator.app.run_handler`), then saving the caller's state with
+``--data-dir``.
+
+Start-up: this module imports little. The owner binds the public port and starts the front
+first, and only then imports the emulator (`emulator.owner`) and builds its application, so
+the two interpreters load on two cores at once.
 
 The wire
 --------
@@ -34,7 +39,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import os
 import pickle
@@ -43,22 +47,18 @@ import site
 import socket
 import sys
 import tempfile
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Final
-
-from aiohttp import web
+from typing import TYPE_CHECKING, Any, Final
 
 import emulator
-from emulator import gcpolicy
-from emulator.app import BACKEND, build_app, run_handler
 from emulator.config import Settings, SettingsError
-from emulator.guards import GUARDS, Guards
-from emulator.server import app_runner, bind_socket, debug_access_log, http_url, stop_on_signals
-from emulator.ses import v1_ops, v2_ops
-from emulator.ses.context import Handler, Params, RequestContext
-from emulator.ses.errors import Api, SesError, Wire, internal_failure
-from emulator.ses.state import Backend
+from emulator.serving import bind_socket, http_url, stop_on_signals
+from emulator.ses.errors import Api, SesError, Wire
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from emulator.owner import OperationServer
 
 __all__ = [
     "DELAY",
@@ -66,7 +66,6 @@ __all__ = [
     "OK",
     "Call",
     "ErrorData",
-    "OperationServer",
     "Reply",
     "encode_frame",
     "error_data",
@@ -77,11 +76,12 @@ __all__ = [
 
 log = logging.getLogger("emulator")
 
-Call = tuple[int, Api, str, Params | None, str, str, str, bool]
+Call = tuple[int, Api, str, dict[str, Any] | None, str, str, str, bool]
 """One operation call: ``(call id, api, operation, params, account id, region, request id,
-check faults)``. ``params`` is None when the front could not parse or validate the request:
-the owner then applies only the fault rules and persistence, and the front answers its own
-error (as the application does: a fault is decided before the handler parses anything)."""
+check faults)``. ``params`` are the parsed input (`emulator.ses.context.Params`), or None when
+the front could not parse or validate the request: the owner then applies only the fault
+rules and persistence, and the front answers its own error (as the application does: a
+fault is decided before the handler parses anything)."""
 
 ErrorData = tuple[str, str, int, str, int]
 """A `SesError` as data: ``(message, v1 code, v1 status, v2 code, v2 status)``."""
@@ -100,9 +100,6 @@ _HEADER_BYTES = 4
 _MAX_FRAME = 2 ** (8 * _HEADER_BYTES) - 1
 _FRONT_START_SECONDS = 30.0  # the front imports aiohttp and the models: ~1 s on a quiet machine
 _FRONT_STOP_SECONDS = 10.0  # it finishes in-flight requests first (up to 2 s, as one process)
-_SHUTDOWN_SECONDS = 2.0
-
-_HANDLERS: dict[Api, dict[str, Handler]] = {"v1": v1_ops.HANDLERS, "v2": v2_ops.HANDLERS}
 
 
 def encode_frame(value: object) -> bytes:
@@ -128,85 +125,6 @@ def error_from(data: ErrorData) -> SesError:
     """The `SesError` that `error_data` made ``data`` from."""
     message, v1_code, v1_status, v2_code, v2_status = data
     return SesError(message, v1=Wire(v1_code, v1_status), v2=Wire(v2_code, v2_status))
-
-
-class OperationServer:
-    """The owner's side of operation calls: faults, handler and persistence, as in one process.
-
-    ``answer`` is synchronous. A handler's unexpected exception is logged and answered as
-    ``InternalFailure`` 500, as in one process; `answer_frame` answers any other failure of
-    one call the same way, so the next call (and the link to the front) is served as usual.
-    """
-
-    def __init__(self, backend: Backend, guards: Guards) -> None:
-        self.backend = backend
-        self.guards = guards
-
-    @classmethod
-    def of(cls, app: web.Application) -> OperationServer:
-        """The operation server of an application built by `emulator.app.build_app`."""
-        return cls(app[BACKEND], app[GUARDS])
-
-    def answer(self, call: Call) -> Reply:
-        """The reply to one call (see `Call` and `Reply`)."""
-        call_id, api, operation, params, account_id, region, request_id, check_faults = call
-        if check_faults:
-            fault = self.guards.fault_for(api, operation)
-            if fault is not None:
-                error = None if fault.error is None else error_data(fault.error.to_ses_error())
-                if fault.latency_ms:
-                    return (call_id, DELAY, (fault.latency_ms, error))
-                if error is not None:
-                    return (call_id, ERROR, error)
-        reply: Reply = (call_id, OK, None)
-        if params is not None:
-            context = RequestContext(
-                api=api,
-                operation=operation,
-                account_id=account_id,
-                region=region,
-                request_id=request_id,
-                backend=self.backend,
-            )
-            try:
-                output = run_handler(
-                    operation=operation, params=params, handlers=_HANDLERS[api], context=context
-                )
-                reply = (call_id, OK, output)
-            except SesError as error:
-                reply = (call_id, ERROR, error_data(error))
-            except Exception:
-                log.exception("SES %s request %s failed inside the emulator", api, request_id)
-                reply = (call_id, ERROR, error_data(internal_failure()))
-        if operation:
-            save_error = self.guards.save_after(operation, account_id, region)
-            if save_error is not None:
-                reply = (call_id, ERROR, error_data(save_error))
-        return reply
-
-    def answer_frame(self, calls: Sequence[Call]) -> bytes:
-        """The frame answering one frame of calls."""
-        replies: list[Reply] = []
-        for call in calls:
-            try:
-                replies.append(self.answer(call))
-            except Exception:  # e.g. a data dir that fails other than answer() expects
-                log.exception("operation call %s failed inside the emulator", call[2])
-                replies.append((call[0], ERROR, error_data(internal_failure())))
-        try:
-            return encode_frame(replies)
-        except Exception:
-            # A handler returned something pickle cannot write: fail that call alone.
-            log.exception("cannot send an operation's output to the front")
-            return encode_frame([_picklable(reply) for reply in replies])
-
-
-def _picklable(reply: Reply) -> Reply:
-    try:
-        pickle.dumps(reply, protocol=5)
-    except Exception:
-        return (reply[0], ERROR, error_data(internal_failure()))
-    return reply
 
 
 class _FrontLink:
@@ -312,20 +230,14 @@ async def serve_split(
             link = _FrontLink()
             path = os.path.join(workdir, "operations.sock")
             calls = await asyncio.start_unix_server(link.serve, path)
-            front = await _start_front(path, public)  # it starts while the owner builds its app
+            front = await _start_front(path, public)
             public.close()  # the front serves it now; the owner never accepts on it
-            # The public port, not 0 and not the internal one: URLs the emulator hands out (SNS
-            # SubscribeURL) must reach it.
-            app = build_app(dataclasses.replace(settings, port=port))
-            gcpolicy.install(app)
-            runner = app_runner(
-                app, access_log=debug_access_log(), shutdown_timeout=_SHUTDOWN_SECONDS
-            )
-            await runner.setup()
-            internal = bind_socket("127.0.0.1", 0)
-            await web.SockSite(runner, internal).start()
-            internal_url = f"http://127.0.0.1:{internal.getsockname()[1]}"
-            link.open(OperationServer.of(app), ("hello", settings, internal_url))
+            # Only now the emulator itself: the front imports its half meanwhile, on the other
+            # core, and connects; it gets the hello once the application below is serving.
+            from emulator import owner  # noqa: PLC0415 - see above
+
+            runner, operations, internal_url = await owner.start(settings, port)
+            link.open(operations, ("hello", settings, internal_url))
             status = await _wait_ready(front, link.ready, stop)
             if status is not None:
                 return status

@@ -18,7 +18,7 @@ import binascii
 import itertools
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 from urllib.parse import unquote, unquote_to_bytes
 
 from emulator.protocols.models import Operation, ServiceSpec, Shape
@@ -26,7 +26,9 @@ from emulator.protocols.wire import REQUEST_ID_HEADER, WireResponse
 from emulator.ses.errors import SesError, Wire, bad_request
 
 __all__ = [
+    "SNS_ACTIONS",
     "ParseError",
+    "is_sns_body",
     "parse_form",
     "parse_request",
     "serialize_error",
@@ -35,9 +37,20 @@ __all__ = [
 ]
 
 Params = dict[str, Any]
+
+# "/" also takes the SNS API actions the emulator answers there (Query protocol, version
+# 2010-03-31) [M]: `emulator.sns` serves them, and an SES request is anything else.
+SNS_ACTIONS: Final = ("Subscribe", "ConfirmSubscription", "Unsubscribe")
+_SNS_BODY_PREFIXES: Final = tuple(f"Action={action}&".encode() for action in SNS_ACTIONS)
 _Tree = dict[
     str, Any
 ]  # nested form fields: str leaves, dict branches; "" holds a branch's own value
+
+
+def is_sns_body(body: bytes) -> bool:
+    """Whether a ``POST /`` form body is an SNS API action: botocore writes ``Action`` first,
+    so a prefix check tells it from an SES request without parsing the whole form."""
+    return body[:40].startswith(_SNS_BODY_PREFIXES)
 
 
 class ParseError(ValueError):

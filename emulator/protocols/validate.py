@@ -20,15 +20,20 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from emulator.protocols import models
-from emulator.protocols.models import Shape
+from emulator.protocols.models import Operation, Shape
 from emulator.ses.errors import Api, SesError, Wire
+
+if TYPE_CHECKING:
+    from emulator.config import Settings
+    from emulator.ses.context import Params
 
 __all__ = [
     "HANDLER_CHECKED_ENUMS",
     "Violation",
+    "check_input",
     "coral_message",
     "find_violations",
     "format_path",
@@ -332,3 +337,11 @@ def violation_error(violations: Sequence[Violation], *, api: Api, v1_code: str) 
         text = f"The request must contain the parameter {field}"
         return SesError(text, v1=Wire("MissingParameter", 400), v2=v2)
     return SesError(coral_message(violations), v1=Wire(v1_code, 400), v2=v2)
+
+
+def check_input(*, api: Api, operation: Operation, params: Params, settings: Settings) -> None:
+    """Raise the API's `SesError` when ``params`` break the operation's model constraints."""
+    if operation.input is not None:
+        violations = find_violations(operation.input, params)
+        if violations:
+            raise violation_error(violations, api=api, v1_code=settings.v1_validation_code)

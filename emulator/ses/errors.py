@@ -14,6 +14,7 @@ Constructors below are named after the situation, not the code, and quote SES's 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -36,6 +37,7 @@ __all__ = [
     "invalid_rendering_parameter",
     "invalid_template",
     "limit_exceeded",
+    "malformed_http_request",
     "message_rejected",
     "missing_rendering_attribute",
     "not_found",
@@ -241,3 +243,11 @@ def request_too_large(limit: int) -> SesError:
     text = f"The request body exceeds the emulator's limit of {limit} bytes."
     wire = Wire("RequestEntityTooLarge", 413)
     return SesError(text, v1=wire, v2=wire)
+
+
+def malformed_http_request(cause: Exception) -> SesError:
+    """A body that cannot be decoded at the HTTP level (AWS Common Errors, HTTP 400)."""
+    # aiohttp's errors read "400, message:\n  Can not decode …": keep only the reason.
+    reason = re.sub(r"^\d{3}, message:", "", " ".join(str(cause).split())).strip()
+    wire = Wire("MalformedHttpRequestException", 400)
+    return SesError(f"The request body cannot be decoded: {reason}", v1=wire, v2=wire)

@@ -9,7 +9,8 @@ import time
 import pytest
 
 from emulator.config import Settings
-from emulator.server import EmulatorServer, bind_socket
+from emulator.server import EmulatorServer
+from emulator.serving import bind_socket
 
 
 def _status(server: EmulatorServer) -> int:

@@ -7,12 +7,9 @@ from pathlib import Path
 import pytest
 
 from emulator.config import Settings, SettingsError
-from emulator.guards import (
-    is_read_only,
-    load_credentials_file,
-    malformed_http_request,
-)
-from emulator.ses.errors import request_too_large
+from emulator.guards import is_read_only
+from emulator.ses.errors import malformed_http_request, request_too_large
+from emulator.sigv4 import load_credentials_file
 
 
 def test_credentials_file_of_key_secret_lines(tmp_path: Path) -> None:

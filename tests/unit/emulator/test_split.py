@@ -1,4 +1,5 @@
-"""Split mode's wire format and the owner's operation calls (emulator/split.py, front.py)."""
+"""Split mode's wire format and the owner's operation calls (emulator/split.py, owner.py,
+front.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from emulator.config import Settings
 from emulator.faults import FAULT_RULES
 from emulator.front import OwnerLink, is_sns_request
 from emulator.guards import GUARDS
+from emulator.owner import OperationServer
 from emulator.ses import v2_ops
 from emulator.ses.context import Params, RequestContext
 from emulator.ses.errors import SesError, Wire, template_does_not_exist
@@ -25,7 +27,6 @@ from emulator.split import (
     ERROR,
     OK,
     Call,
-    OperationServer,
     encode_frame,
     error_data,
     error_from,
