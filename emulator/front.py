@@ -375,6 +375,10 @@ class Front:
                 for name, value in answer.headers.items()
                 if name.lower() not in _NOT_PASSED_BACK
             )
+            if request.method == hdrs.METH_HEAD and hdrs.CONTENT_LENGTH in answer.headers:
+                # No body, but the length a GET would have: what the owner said.
+                passed[hdrs.CONTENT_LENGTH] = answer.headers[hdrs.CONTENT_LENGTH]
+                return web.Response(status=answer.status, reason=answer.reason, headers=passed)
             return web.Response(
                 status=answer.status, reason=answer.reason, body=payload, headers=passed
             )

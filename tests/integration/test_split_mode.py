@@ -1105,6 +1105,28 @@ def test_head_requests_query_strings_and_odd_paths_answer_alike(verified: Pair) 
         same(verified, request)
 
 
+def test_a_forwarded_head_request_declares_the_length_a_get_would_have(verified: Pair) -> None:
+    # Content-Length is transport for the comparisons above; for HEAD it is the answer.
+    for path in ("/_emulator/health", "/_emulator/ui", "/_emulator/messages"):
+        lengths = []
+        for emulator in verified.both():
+            connection = http.client.HTTPConnection("127.0.0.1", emulator.port, timeout=30)
+            try:
+                connection.request("HEAD", path)
+                head = connection.getresponse()
+                assert head.read() == b""
+                connection.request("GET", path)
+                get = connection.getresponse()
+                body = get.read()
+            finally:
+                connection.close()
+            if head.status == get.status == 200:
+                assert head.getheader("Content-Length") == str(len(body)), path
+            lengths.append((head.status, head.getheader("Content-Length")))
+        assert lengths[1] == lengths[0], path
+        assert lengths[0][1] is not None, path
+
+
 def test_sns_actions_by_query_string_and_late_action_fields_answer_alike(fresh: Pair) -> None:
     arn = urllib.parse.quote(TOPIC + ":0f0e0d0c-0b0a-4908-8706-050403020100")
     by_query = same(
