@@ -320,7 +320,12 @@ def add_fault_routes(app: web.Application, rules: FaultRules) -> None:
         return web.json_response({"rules": rules.to_json()})
 
     async def add_rules(request: web.Request) -> web.Response:
-        raw = await request.read()
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge as exc:  # as every control API body (inspect.py)
+            return _error_json(
+                f"body: {exc.text}", field="body", code="RequestTooLarge", status=413
+            )
         try:
             data = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:

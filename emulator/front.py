@@ -349,12 +349,14 @@ class Front:
             too_large = self._declared_too_large(request, api)
             if too_large is not None:
                 return too_large
+        over_limit = False
         if body is None and request.can_read_body:
-            try:
-                body = await request.read()
-            except web.HTTPRequestEntityTooLarge:
-                limit = self.settings.max_request_bytes
-                return self._error(api, request_too_large(limit), random_uuid())
+            # A body longer than the limit that did not declare its length (chunked) is passed
+            # on cut after limit + 1 bytes, still chunked: the owner's handler then refuses it
+            # as it does in one process (the control API in its own error shape).
+            limit = self.settings.max_request_bytes
+            body = await _read_at_most(request, limit + 1)
+            over_limit = len(body) > limit
         headers = CIMultiDict(
             (name, value)
             for name, value in request.headers.items()
@@ -366,6 +368,7 @@ class Front:
             url,
             headers=headers,
             data=body if body is not None else None,
+            chunked=over_limit or None,
             allow_redirects=False,
             skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
         ) as answer:
@@ -382,6 +385,19 @@ class Front:
             return web.Response(
                 status=answer.status, reason=answer.reason, body=payload, headers=passed
             )
+
+
+async def _read_at_most(request: web.Request, size: int) -> bytes:
+    """The request's body, or its first ``size`` bytes when it is longer."""
+    parts: list[bytes] = []
+    remaining = size
+    while remaining > 0:
+        chunk = await request.content.read(remaining)
+        if not chunk:
+            break
+        parts.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(parts)
 
 
 def _respond(wire: WireResponse, request_id: str) -> web.Response:

@@ -61,6 +61,7 @@ __all__ = [
     "SetClock",
     "add_routes",
     "clock_json",
+    "json_body",
     "localstack_json",
     "message_json",
     "page_messages",
@@ -699,7 +700,9 @@ def _errors_as_json(handler: _Handler) -> _Handler:
     return wrapped
 
 
-async def _body(request: web.Request, *, allow_empty: bool = True) -> dict[str, Any]:
+async def json_body(request: web.Request, *, allow_empty: bool = True) -> dict[str, Any]:
+    """A control request's JSON object body; `ControlError` (the control API's 400, or 413 over
+    the size limit) when it is not one. ``allow_empty``: an empty body reads as ``{}``."""
     try:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge as exc:
@@ -861,7 +864,7 @@ class _ControlApi:
     # ---- state
 
     async def reset(self, request: web.Request) -> web.StreamResponse:
-        body = await _body(request)
+        body = await json_body(request)
         for key in body:
             if key not in ("account", "region"):
                 raise ControlError(f"{key}: unknown key; allowed: account, region", field=key)
@@ -885,7 +888,7 @@ class _ControlApi:
     async def account_patch(self, request: web.Request) -> web.StreamResponse:
         _reject_unknown(request.query, ("account", "region"))
         account, region = _scope_from_query(request.query, self.backend.settings)
-        changes = await _body(request, allow_empty=False)
+        changes = await json_body(request, allow_empty=False)
         state = self.backend.account(account, region)
         try:
             account_ops.apply_settings(state, changes, now=self.backend.clock.now())
@@ -905,7 +908,7 @@ class _ControlApi:
         return _json(clock_json(self.backend))
 
     async def clock_post(self, request: web.Request) -> web.StreamResponse:
-        change = parse_clock_change(await _body(request, allow_empty=False))
+        change = parse_clock_change(await json_body(request, allow_empty=False))
         clock = self.backend.clock
         if isinstance(change, AdvanceClock):
             if clock.now() + change.seconds > _MAX_EPOCH:
@@ -936,7 +939,7 @@ class _ControlApi:
         return _json({"identities": [_identity_json(i, account, region) for i in found]})
 
     async def identities_post(self, request: web.Request) -> web.StreamResponse:
-        body = await _body(request, allow_empty=False)
+        body = await json_body(request, allow_empty=False)
         for key in body:
             if key not in ("identity", "status", "account", "region"):
                 raise ControlError(

@@ -53,7 +53,7 @@ from aiohttp import web
 
 from emulator import events
 from emulator.events import EventLog, LoggedEvent, Route, SesEvent
-from emulator.inspect import ControlError
+from emulator.inspect import ControlError, json_body
 from emulator.protocols.query import SNS_ACTIONS, is_sns_body
 from emulator.protocols.wire import REQUEST_ID_HEADER
 from emulator.ses.state import Backend
@@ -590,17 +590,6 @@ def _control(handler: _Handler) -> _Handler:
     return wrapped
 
 
-async def _json_body(request: web.Request) -> dict[str, Any]:
-    raw = await request.read()
-    try:
-        data = json.loads(raw) if raw.strip() else None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ControlError(f"body: not valid JSON ({exc})", field="body") from None
-    if not isinstance(data, dict):
-        raise ControlError("body: expected a JSON object", field="body")
-    return data
-
-
 def _optional_str(body: Mapping[str, Any], key: str) -> str | None:
     value = body.get(key)
     if value is not None and (not isinstance(value, str) or not value):
@@ -701,7 +690,7 @@ class _Endpoints:
         return _json({"subscriptions": [s.to_json() for s in found]})
 
     async def subscriptions_post(self, request: web.Request) -> web.StreamResponse:
-        body = await _json_body(request)
+        body = await json_body(request, allow_empty=False)
         _only(body, ("topic_arn", "endpoint", "confirmed"))
         topic_arn = _optional_str(body, "topic_arn")
         endpoint = _optional_str(body, "endpoint")
@@ -763,7 +752,7 @@ class _Endpoints:
             raise ControlError(
                 f"no message with id {message_id!r}", field="id", code="NotFound", status=404
             )
-        body = await _json_body(request)
+        body = await json_body(request, allow_empty=False)
         allowed = ("type", "link", "recipients", "delay_type", "user_agent", "ip_address")
         _only(body, allowed)
         recipients = body.get("recipients")

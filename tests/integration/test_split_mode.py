@@ -1273,6 +1273,20 @@ def test_bodies_over_the_limit_are_refused_alike(fresh: Pair) -> None:
     assert forwarded.status == 413
 
 
+def test_chunked_bodies_over_the_limit_get_the_control_api_error_alike(fresh: Pair) -> None:
+    # Without a declared length nothing refuses the body before the handler reads it: the
+    # control API answers in its own error shape, in both modes and on every route.
+    chunks = [b"x" * (1024 * 1024)] * 60 + [b"x"]  # 60 MiB + 1: one byte over the limit
+    for method, path in (("PATCH", "/_emulator/account"), ("POST", "/_emulator/faults")):
+        single, split = (
+            normalised(_chunked(emulator.port, method, path, chunks, "application/json"))
+            for emulator in fresh.both()
+        )
+        assert split == single, path
+        assert split.status == 413, path
+        assert split.json()["error"]["code"] == "RequestTooLarge", path
+
+
 def test_a_counted_fault_fails_exactly_that_many_of_many_concurrent_sends(verified: Pair) -> None:
     # Sends that reach the owner in one batch still pass the fault rules one by one.
     rule = {
