@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -196,6 +197,8 @@ class Settings:
             raise SettingsError("max_message_tags", "must be >= 0 or None (no limit)")
         if self.max_request_bytes <= 0:
             raise SettingsError("max_request_bytes", "must be positive")
+        if not 0 < self.rate_burst_seconds < math.inf:
+            raise SettingsError("rate_burst_seconds", "must be a positive number of seconds")
         if not (len(self.default_account) == 12 and self.default_account.isdigit()):
             raise SettingsError("default_account", "must be a 12-digit account id")
         for topic_arn, url in self.sns_subscriptions:
@@ -430,6 +433,18 @@ OPTIONS: tuple[Option, ...] = (
         flag="--max-message-tags",
         parse=_optional_int,
         help="most tags per message (50; 'none' = no limit)",
+    ),
+    Option(
+        field="rate_burst_seconds",
+        flag="--rate-burst-seconds",
+        parse=float,
+        help="send-rate bucket capacity, in seconds of MaxSendRate (1)",
+    ),
+    Option(
+        field="max_request_bytes",
+        flag="--max-request-bytes",
+        parse=int,
+        help="largest request body accepted, in bytes (62914560 = 60 MiB)",
     ),
     Option(
         field="sns_subscriptions",

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from botocore.config import Config
 from emulator.__main__ import main, settings_from
 from emulator.config import Settings, SettingsError
 
+_FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 READY_PREFIX = "seskit emulator listening on http://127.0.0.1:"
 
 
@@ -128,6 +130,35 @@ def test_settings_from_merges_environment_then_flags() -> None:
         verified_identities=("a@example.com", "example.com"),
         log_level="DEBUG",
     )
+
+
+def test_request_size_limit_and_rate_burst_are_flags_too() -> None:
+    env = {"SES_EMULATOR_RATE_BURST_SECONDS": "2.5"}
+    with emulator_process("--port", "0", "--max-request-bytes", "2000", env=env) as (_, url):
+        settings = _settings(url)
+        small = urllib.request.Request(
+            f"{url}/", data=b"Action=ListIdentities", method="POST", headers=_FORM
+        )
+        with urllib.request.urlopen(small, timeout=10) as response:
+            assert response.status == 200
+        large = urllib.request.Request(
+            f"{url}/", data=b"Action=ListIdentities&x=" + b"y" * 2000, method="POST", headers=_FORM
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(large, timeout=10)
+        assert refused.value.code == 413
+        assert b"<Code>RequestEntityTooLarge</Code>" in refused.value.read()
+    assert (settings["max_request_bytes"], settings["rate_burst_seconds"]) == (2000, 2.5)
+
+
+def test_a_rate_burst_that_is_not_a_positive_number_is_refused(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for value in ("0", "-1", "inf", "nan"):
+        assert main(["--rate-burst-seconds", value]) == 2
+        assert capsys.readouterr().err == (
+            "python -m emulator: error: rate_burst_seconds: must be a positive number of seconds\n"
+        )
 
 
 def test_invalid_environment_value_names_the_variable() -> None:
