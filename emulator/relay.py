@@ -332,7 +332,7 @@ class SmtpRelay:
         record = self.backend.store.get(message_id)
         if record is None:  # reset or deleted while in flight; the log line above remains
             return
-        record.events.append(
+        record.add_event(
             relay_event(outcome, relay=self.target.address, now=self.backend.clock.now())
         )
         self.backend.store.update(record)

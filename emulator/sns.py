@@ -382,7 +382,7 @@ class EventPublisher:
         state = self.backend.account(record.account, record.region)
         for route in events.routes(event, record, state):
             logged.published.append(self._publish_route(logged, route))
-        record.events.append(logged.to_json())
+        record.add_event(logged.to_json())
         if save:
             self.backend.store.update(record)
         return logged
@@ -427,8 +427,7 @@ class EventPublisher:
         record = self.backend.store.get(logged.message_id)
         if record is None:  # deleted or reset meanwhile
             return
-        view = logged.to_json()
-        record.events = [view if e.get("id") == logged.id else e for e in record.events]
+        record.replace_event(logged.to_json())
         self.backend.store.update(record)
 
     # ---- delivery

@@ -38,8 +38,15 @@ MESSAGES_TABLE = "messages"
 _ITER_PAGE = 256  # rows fetched per query while iterating: bounded memory, short lock holds
 _COLUMNS = ("id", "account", "region", "timestamp", "raw")
 _RECORD_FIELDS = {f.name: f for f in dataclasses.fields(MessageRecord)}
-# Stored as JSON lists, restored as tuples (JSON has no tuple).
-_TUPLE_LIST_FIELDS = frozenset({"tags"})
+# Stored as JSON lists (JSON has no tuple), restored as the tuples the record declares: every
+# ``tuple[...]`` field, and for ``tuple[tuple[...]]`` (tags) each item too. Databases written
+# when these fields were lists hold the same JSON.
+_TUPLE_FIELDS = frozenset(
+    name for name, f in _RECORD_FIELDS.items() if str(f.type).startswith("tuple[")
+)
+_PAIRS_FIELDS = frozenset(
+    name for name, f in _RECORD_FIELDS.items() if str(f.type).startswith("tuple[tuple[")
+)
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS {MESSAGES_TABLE} (
@@ -107,8 +114,10 @@ def _decode(row: tuple[Any, ...]) -> MessageRecord:
     for name, value in stored.items():
         if name not in _RECORD_FIELDS or name in _COLUMNS:
             continue  # a field an older or newer emulator wrote: keep what we understand
-        if name in _TUPLE_LIST_FIELDS and isinstance(value, list):
-            kwargs[name] = [tuple(item) if isinstance(item, list) else item for item in value]
+        if name in _PAIRS_FIELDS and isinstance(value, list):
+            kwargs[name] = tuple(tuple(item) if isinstance(item, list) else item for item in value)
+        elif name in _TUPLE_FIELDS and isinstance(value, list):
+            kwargs[name] = tuple(value)
         elif name == "deferred_events":
             kwargs[name] = (
                 DeferredEvents(ooto_transient_bounce=bool(value.get("ooto_transient_bounce")))

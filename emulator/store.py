@@ -60,16 +60,18 @@ class MessageRecord:
     timestamp: float  # epoch seconds, from the emulator's clock
     source: str  # the sender as given (Source / FromEmailAddress / From header), display name kept
     envelope_from: str  # bare address used as MAIL FROM
-    to: list[str] = field(default_factory=list)  # as given (display names kept)
-    cc: list[str] = field(default_factory=list)
-    bcc: list[str] = field(default_factory=list)
-    recipients: list[str] = field(default_factory=list)  # envelope recipients, bare addresses
-    reply_to: list[str] = field(default_factory=list)
+    # The address and tag fields are tuples: nothing changes them once sent, and an absent
+    # field is the shared empty tuple, where an empty list cost 56 bytes per message.
+    to: tuple[str, ...] = ()  # as given (display names kept)
+    cc: tuple[str, ...] = ()
+    bcc: tuple[str, ...] = ()
+    recipients: tuple[str, ...] = ()  # envelope recipients, bare addresses
+    reply_to: tuple[str, ...] = ()
     subject: str | None = None  # decoded / rendered subject
     raw: bytes = b""  # the full MIME message as delivered
     template: str | None = None  # template name (or "<inline>" for v2 TemplateContent)
     template_data: str | None = None  # the JSON data used to render (bulk: merged per entry)
-    tags: list[tuple[str, str]] = field(default_factory=list)
+    tags: tuple[tuple[str, str], ...] = ()
     configuration_set: str | None = None
     bulk_id: str | None = None  # shared by the entries of one bulk call
     # Per envelope recipient: "delivered", "bounce", "ooto", "complaint", "suppressed".
@@ -78,10 +80,31 @@ class MessageRecord:
     status: str = "accepted"
     rendering_error: str | None = None
     # Events noted on the record: published events, relay outcomes, events made on request.
-    # With ``deferred_events`` set, the generated events are not in this list; read the whole
-    # sequence with `emulator.events.record_events`.
-    events: list[dict[str, Any]] = field(default_factory=list)
+    # With ``deferred_events`` set, the generated events are not here; read the whole sequence
+    # with `emulator.events.record_events`. A tuple, replaced by `add_event` and
+    # `replace_event`: most messages never get one, and the empty tuple costs them nothing.
+    events: tuple[dict[str, Any], ...] = ()
     deferred_events: DeferredEvents | None = None
+
+    def add_event(self, event: dict[str, Any]) -> None:
+        """Note ``event`` after the record's other events (then `MessageStore.update` it).
+
+        `events` becomes a longer tuple: a message gets a handful of events at most.
+        """
+        with _EVENTS_LOCK:  # a relay outcome and a published event may be noted at once
+            self.events = (*self.events, event)
+
+    def replace_event(self, event: dict[str, Any]) -> None:
+        """Put ``event`` in place of the noted event with the same ``id`` (an SNS delivery
+        attempt updated it)."""
+        event_id = event.get("id")
+        with _EVENTS_LOCK:
+            self.events = tuple(event if e.get("id") == event_id else e for e in self.events)
+
+
+# Noting an event replaces the record's tuple; one lock for every record keeps two threads
+# noting events on one record from losing one, without a lock per stored message.
+_EVENTS_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from emulator._shortcache import short_string_cache
@@ -121,13 +121,14 @@ class Refusal:
 class Draft:
     """One message being checked (a bulk call has one per entry)."""
 
-    to: list[str]  # as given, display names kept
-    cc: list[str]
-    bcc: list[str]
-    envelope: list[str]  # envelope recipients as given
-    recipients: list[str]  # envelope recipients, bare addresses
-    tags: list[tuple[str, str]]
-    headers: list[tuple[str, str]] = field(default_factory=list)
+    # Tuples, which the stored record (`emulator.store.MessageRecord`) keeps as they are.
+    to: tuple[str, ...]  # as given, display names kept
+    cc: tuple[str, ...]
+    bcc: tuple[str, ...]
+    envelope: tuple[str, ...]  # envelope recipients as given
+    recipients: tuple[str, ...]  # envelope recipients, bare addresses
+    tags: tuple[tuple[str, str], ...]
+    headers: tuple[tuple[str, str], ...] = ()
     template_data: str | None = None
     template_values: dict[str, Any] | None = None  # template_data parsed, when already known
     message_id: str = ""

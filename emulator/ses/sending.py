@@ -225,17 +225,21 @@ def _draft(
     recipients: Sequence[str] | None = None,
     message_id: str,
 ) -> policy.Draft:
-    bare = (
-        list(recipients) if recipients is not None else [policy.bare_address(a) for a in envelope]
-    )
+    # tuple() of a tuple is that tuple, and a destination with no Cc or Bcc has its To as its
+    # envelope (`Destination.all`): with no display names either, the stored record's to and
+    # recipients are one tuple.
+    given = tuple(envelope)
+    bare = tuple(recipients if recipients is not None else [policy.bare_address(a) for a in given])
+    if bare == given:
+        bare = given
     return policy.Draft(
-        to=list(to),
-        cc=list(cc),
-        bcc=list(bcc),
-        envelope=list(envelope),
+        to=tuple(to),
+        cc=tuple(cc),
+        bcc=tuple(bcc),
+        envelope=given,
         recipients=bare,
-        tags=list(tags),
-        headers=list(headers),
+        tags=tuple(tags),
+        headers=tuple(headers),
         template_data=template_data,
         template_values=template_values,
         message_id=message_id,
@@ -402,7 +406,7 @@ class _Shared:
     bulk_id: str | None
     suppressed_reasons: list[str] | None
     subject: str | None  # raw: the decoded Subject header
-    reply_to: tuple[str, ...]  # each record gets its own list of these
+    reply_to: tuple[str, ...]  # shared by the call's records
 
     @classmethod
     def of(cls, ctx: RequestContext, check: policy.Check, bulk_id: str | None) -> _Shared:
@@ -467,13 +471,13 @@ def _record(shared: _Shared, check: policy.Check, draft: policy.Draft) -> Messag
         to=draft.to,
         cc=draft.cc,
         bcc=draft.bcc,
-        recipients=list(draft.recipients),
-        reply_to=list(shared.reply_to),
+        recipients=draft.recipients,
+        reply_to=shared.reply_to,
         subject=subject,
         raw=raw_bytes,
         template=shared.template,
         template_data=draft.template_data if templated else None,
-        tags=list(draft.tags),
+        tags=draft.tags,
         configuration_set=check.configuration_set_name,
         bulk_id=shared.bulk_id,
         outcomes=outcomes,

@@ -57,8 +57,8 @@ def _record(
         timestamp=1_700_000_000.0,
         source="a@example.com",
         envelope_from="a@example.com",
-        to=["b@example.com"],
-        recipients=["b@example.com"],
+        to=("b@example.com",),
+        recipients=("b@example.com",),
         subject="s",
         raw=b"Subject: s\r\n\r\nbody\r\n",
     )

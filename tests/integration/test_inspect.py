@@ -352,8 +352,8 @@ def _record(n: int, **overrides: Any) -> MessageRecord:
         "timestamp": 1_700_000_000.0 + n,
         "source": SENDER,
         "envelope_from": SENDER,
-        "to": [f"user{n}@example.com"],
-        "recipients": [f"user{n}@example.com"],
+        "to": (f"user{n}@example.com",),
+        "recipients": (f"user{n}@example.com",),
         "subject": f"Message {n}",
         "raw": f"Subject: Message {n}\r\n\r\nbody {n}\r\n".encode(),
     }
@@ -364,19 +364,19 @@ def _record(n: int, **overrides: Any) -> MessageRecord:
 @pytest.fixture
 def stored(emulator: EmulatorServer) -> list[MessageRecord]:
     records = [
-        _record(0, tags=[("campaign", "spring")]),
+        _record(0, tags=(("campaign", "spring"),)),
         _record(
             1,
             subject="Password reset",
             source="Other <other@example.com>",
             envelope_from="other@example.com",
         ),
-        _record(2, region="eu-west-1", operation="SendBulkEmail", tags=[("campaign", "autumn")]),
+        _record(2, region="eu-west-1", operation="SendBulkEmail", tags=(("campaign", "autumn"),)),
         _record(3, account="123456789012"),
         _record(
             4,
-            cc=["Carol <carol@example.com>"],
-            recipients=["user4@example.com", "carol@example.com"],
+            cc=("Carol <carol@example.com>",),
+            recipients=("user4@example.com", "carol@example.com"),
         ),
     ]
     for record in records:

@@ -330,7 +330,7 @@ def test_recipients_the_server_refuses_are_listed_on_the_event(smtp_sink: SinkFa
 def test_a_message_recorded_from_another_thread_is_relayed_too(smtp_sink: SinkFactory) -> None:
     sink = smtp_sink()
     with emulator_for(sink.address) as server:
-        record = _record(id="from-a-thread", recipients=["t@example.com"], outcomes={})
+        record = _record(id="from-a-thread", recipients=("t@example.com",), outcomes={})
         server.backend.store.add(record)
         for listener in server.backend.record_listeners:  # as the send pipeline does
             listener(record)
@@ -512,7 +512,7 @@ def _record(**changes: Any) -> MessageRecord:
         "timestamp": 0.0,
         "source": SENDER,
         "envelope_from": SENDER,
-        "recipients": ["a@example.com", "gone@example.com", "ooto@simulator.amazonses.com"],
+        "recipients": ("a@example.com", "gone@example.com", "ooto@simulator.amazonses.com"),
         "outcomes": {"a@example.com": "delivered", "gone@example.com": "suppressed"},
         "raw": b"Subject: x\r\n\r\nbody\r\n",
     }

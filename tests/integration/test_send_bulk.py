@@ -53,10 +53,10 @@ def test_v1_bulk_renders_each_destination_with_merged_data(
     second = emulator.backend.store.get(statuses[1]["MessageId"])
     assert first is not None
     assert second is not None
-    assert first.recipients == ["a@example.net", "c@example.net"]
+    assert first.recipients == ("a@example.net", "c@example.net")
     assert (first.subject, second.subject) == ("Hi Ana", "Hi friend")
     assert parse_parts(first.raw).text == "Ana from Oslo\r\n"
-    assert first.tags == [("kind", "bulk"), ("who", "ana")]
+    assert first.tags == (("kind", "bulk"), ("who", "ana"))
     assert first.bulk_id == second.bulk_id
     assert first.operation == "SendBulkTemplatedEmail"
 
@@ -95,7 +95,7 @@ def test_v2_bulk_with_replacement_data_headers_and_tags(
     assert (first.subject, second.subject) == ("Hi Bo", "Hi friend")
     assert dict(parse_parts(first.raw).headers)["X-List"] == "vip"
     assert dict(parse_parts(second.raw).headers)["X-List"] == "news"
-    assert (first.tags, second.tags) == ([("kind", "vip")], [("kind", "bulk")])
+    assert (first.tags, second.tags) == ((("kind", "vip"),), (("kind", "bulk"),))
 
 
 def test_bulk_missing_template_fails_the_call(ses: Any, sesv2: Any) -> None:

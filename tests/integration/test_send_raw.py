@@ -40,8 +40,8 @@ def test_bcc_only_in_the_envelope_is_delivered_but_not_shown(
     )
     record = emulator.backend.store.get(response["MessageId"])
     assert record is not None
-    assert record.recipients == ["a@example.net", "secret@example.net"]
-    assert record.to == ["a@example.net"]
+    assert record.recipients == ("a@example.net", "secret@example.net")
+    assert record.to == ("a@example.net",)
     assert b"secret@example.net" not in record.raw
     assert record.raw.endswith(b"\r\n\r\nhello")
     assert f"Message-ID: <{response['MessageId']}@email.amazonses.com>".encode() in record.raw
@@ -59,7 +59,7 @@ def test_without_destinations_recipients_come_from_headers(
     response = sesv2.send_email(Content={"Raw": {"Data": data}})
     record = emulator.backend.store.get(response["MessageId"])
     assert record is not None
-    assert record.recipients == ["a@example.net", "b@example.net", "c@example.net", "d@example.net"]
+    assert record.recipients == ("a@example.net", "b@example.net", "c@example.net", "d@example.net")
     assert record.envelope_from == SENDER
 
 
@@ -119,7 +119,7 @@ def test_ses_headers_are_honoured_and_stripped(emulator: EmulatorServer, ses: An
     record = emulator.backend.store.get(response["MessageId"])
     assert record is not None
     assert record.configuration_set == "tracking"
-    assert record.tags == [("team", "ops"), ("run", "7")]
+    assert record.tags == (("team", "ops"), ("run", "7"))
     assert b"X-SES-" not in record.raw
 
 

@@ -52,10 +52,10 @@ def test_v1_send_email_is_recorded_with_envelope_and_content(
     record = emulator.backend.store.get(message_id)
     assert record is not None
     assert (record.api, record.operation, record.kind) == ("v1", "SendEmail", "simple")
-    assert record.recipients == ["a@example.net", "hidden@example.net"]
-    assert record.bcc == ["hidden@example.net"]
+    assert record.recipients == ("a@example.net", "hidden@example.net")
+    assert record.bcc == ("hidden@example.net",)
     assert record.subject == "Grüße"
-    assert record.tags == [("campaign", "launch.v1@x")]
+    assert record.tags == (("campaign", "launch.v1@x"),)
     parts = parse_parts(record.raw)
     headers = dict(parts.headers)
     assert headers["Message-ID"] == f"<{message_id}@email.amazonses.com>"

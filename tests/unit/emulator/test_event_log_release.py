@@ -33,9 +33,9 @@ VIRUS = (
 ACCOUNTS = ("111111111111", "222222222222")
 # What becomes of the recipients: from one event (Send) up to seven.
 SHAPES: dict[str, dict[str, Any]] = {
-    "delivered": {"recipients": ["a@example.net"]},
+    "delivered": {"recipients": ("a@example.net",)},
     "mixed": {
-        "recipients": [f"bounce@{SIM}", f"complaint@{SIM}", f"ooto@{SIM}", "x@example.net"],
+        "recipients": (f"bounce@{SIM}", f"complaint@{SIM}", f"ooto@{SIM}", "x@example.net"),
         "outcomes": {
             f"bounce@{SIM}": "bounce",
             f"complaint@{SIM}": "complaint",
@@ -43,9 +43,9 @@ SHAPES: dict[str, dict[str, Any]] = {
             "x@example.net": "suppressed",
         },
     },
-    "virus": {"recipients": [f"bounce@{SIM}", "a@example.net"], "raw": VIRUS},
+    "virus": {"recipients": (f"bounce@{SIM}", "a@example.net"), "raw": VIRUS},
     "rendering failure": {"status": "rendering_failure", "rendering_error": "no name"},
-    "no recipient": {"recipients": []},
+    "no recipient": {"recipients": ()},
 }
 
 

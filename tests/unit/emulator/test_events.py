@@ -41,7 +41,7 @@ def _record(**overrides: Any) -> MessageRecord:
         "timestamp": 1_767_225_600.25,  # 2026-01-01T00:00:00.250Z
         "source": "Sender <sender@example.com>",
         "envelope_from": "sender@example.com",
-        "recipients": ["a@example.net"],
+        "recipients": ("a@example.net",),
         "raw": RAW,
     }
     values.update(overrides)
@@ -72,7 +72,7 @@ def test_every_event_type_has_a_matching_name_and_a_detail_key() -> None:
 
 def test_generate_orders_send_delivery_bounces_complaint() -> None:
     record = _record(
-        recipients=[f"complaint@{SIM}", f"bounce@{SIM}", f"suppressionlist@{SIM}", "x@example.net"],
+        recipients=(f"complaint@{SIM}", f"bounce@{SIM}", f"suppressionlist@{SIM}", "x@example.net"),
         outcomes={
             f"complaint@{SIM}": "complaint",
             f"bounce@{SIM}": "bounce",
@@ -102,7 +102,7 @@ def test_a_bounce_names_the_recipient_status_and_diagnostic() -> None:
     (bounce,) = [
         e
         for e in events.generate(
-            _record(recipients=[f"bounce@{SIM}"], outcomes={f"bounce@{SIM}": "bounce"})
+            _record(recipients=(f"bounce@{SIM}",), outcomes={f"bounce@{SIM}": "bounce"})
         )
         if e.type == "Bounce"
     ]
@@ -140,7 +140,7 @@ def test_a_rendering_failure_stops_after_the_failure_event() -> None:
 
 
 def test_on_request_builds_open_click_delay_and_after_the_fact_outcomes() -> None:
-    record = _record(recipients=["a@example.net", "b@example.net"])
+    record = _record(recipients=("a@example.net", "b@example.net"))
 
     opened = events.on_request(record, "Open", now=100.0, ip_address="192.0.2.9")
     clicked = events.on_request(record, "Click", now=100.0, link="https://example.com/x")
@@ -175,7 +175,7 @@ def test_on_request_rejects_what_ses_could_not_publish(
 
 
 def test_mail_object_for_event_publishing_has_tags_and_common_headers() -> None:
-    record = _record(tags=[("campaign", "a"), ("campaign", "b")], configuration_set="cs")
+    record = _record(tags=(("campaign", "a"), ("campaign", "b")), configuration_set="cs")
 
     mail = events.mail_object(record, identity=None, channel="event-publishing")
 
@@ -372,7 +372,7 @@ def test_the_settings_endpoint_masks_webhook_passwords() -> None:
 
 
 def test_ooto_is_a_delivery_unless_the_old_transient_bounce_is_asked_for() -> None:
-    record = _record(recipients=[f"ooto@{SIM}"], outcomes={f"ooto@{SIM}": "ooto"})
+    record = _record(recipients=(f"ooto@{SIM}",), outcomes={f"ooto@{SIM}": "ooto"})
 
     today = events.generate(record)
     old = events.generate(record, ooto_transient_bounce=True)

@@ -42,7 +42,7 @@ def _record(message_id: str = "0100abc-1-000000", **overrides: Any) -> MessageRe
         "timestamp": 1_767_225_600.25,
         "source": "Sender <sender@example.com>",
         "envelope_from": "sender@example.com",
-        "recipients": list(MIXED),
+        "recipients": tuple(MIXED),
         "outcomes": dict(MIXED),
         "raw": RAW,
     }
@@ -79,12 +79,12 @@ def test_deferred_events_read_exactly_as_the_published_ones_would(
     lazy_record = _send(deferring, _record())
     eager_record = _send(eager, _record())
 
-    assert lazy_record.events == []
+    assert lazy_record.events == ()
     assert lazy_record.deferred_events == DeferredEvents(
         ooto_transient_bounce=ooto_transient_bounce
     )
     assert eager_record.deferred_events is None
-    published = eager_record.events
+    published = list(eager_record.events)
     expected_types = ["Send", "Delivery", "Bounce", "Bounce", "Bounce", "Complaint"]
     if ooto_transient_bounce:
         expected_types.append("Bounce")
@@ -114,7 +114,7 @@ def test_a_message_a_route_can_take_is_published_when_sent() -> None:
     assert [route["topic_arn"] for route in bounces[0]["published"]] == [
         f"arn:aws:sns:{REGION}:{ACCOUNT}:bounces"
     ]
-    assert events.record_events(record) == record.events
+    assert events.record_events(record) == list(record.events)
     assert [e["id"] for e in record.events] == [
         events.event_id(record.id, index) for index in range(len(record.events))
     ]
@@ -155,8 +155,8 @@ def test_only_an_enabled_sns_destination_or_a_notification_topic_makes_a_route()
 
 def test_events_noted_later_follow_the_deferred_ones() -> None:
     publisher = _publisher()
-    record = _send(publisher, _record(recipients=["a@example.net"], outcomes={}))
-    record.events.append({"type": "relay", "status": "sent"})
+    record = _send(publisher, _record(recipients=("a@example.net",), outcomes={}))
+    record.add_event({"type": "relay", "status": "sent"})
     click = events.on_request(record, "Click", now=record.timestamp + 60, link="https://e.com")
 
     logged = publisher.publish(record, click)
@@ -189,8 +189,8 @@ def test_generated_ids_derive_from_the_message_and_position_only() -> None:
 def test_the_log_keeps_the_newest_events_across_deferred_entries() -> None:
     log = EventLog(limit=3)
     marker = events.deferred_marker(ooto_transient_bounce=False)
-    old = _record("m1", recipients=["a@example.net"], outcomes={}, deferred_events=marker)
-    other = _record("m3", account="210987654321", recipients=["a@example.net"], outcomes={})
+    old = _record("m1", recipients=("a@example.net",), outcomes={}, deferred_events=marker)
+    other = _record("m3", account="210987654321", recipients=("a@example.net",), outcomes={})
     other.deferred_events = marker
     log.add_deferred(old)  # Send, Delivery
     single = events.on_request(old, "Open", now=old.timestamp + 5)
@@ -229,10 +229,10 @@ def test_the_log_keeps_the_newest_events_across_deferred_entries() -> None:
     [
         ({}, False),
         ({}, True),
-        ({"recipients": ["a@example.net"], "outcomes": {}}, False),
+        ({"recipients": ("a@example.net",), "outcomes": {}}, False),
         ({"status": "rendering_failure", "rendering_error": "missing name"}, False),
         ({"raw": RAW + events.EICAR_SIGNATURE}, True),  # Send, Reject: no bounces
-        ({"raw": RAW + events.EICAR_SIGNATURE, "recipients": ["a@example.net"]}, False),
+        ({"raw": RAW + events.EICAR_SIGNATURE, "recipients": ("a@example.net",)}, False),
     ],
 )
 def test_the_log_counts_a_deferred_entry_as_the_events_it_generates(

@@ -43,13 +43,13 @@ def _record(**overrides: object) -> MessageRecord:
         "timestamp": 1_700_000_000.25,
         "source": "Sender <sender@example.com>",
         "envelope_from": "sender@example.com",
-        "to": ["To Person <to@example.com>"],
-        "cc": ["cc@example.com"],
-        "bcc": ["bcc@example.com"],
-        "recipients": ["to@example.com", "cc@example.com", "bcc@example.com"],
+        "to": ("To Person <to@example.com>",),
+        "cc": ("cc@example.com",),
+        "bcc": ("bcc@example.com",),
+        "recipients": ("to@example.com", "cc@example.com", "bcc@example.com"),
         "subject": "Hello",
         "raw": _mime(subject="Hello", text="plain body", html="<p>html body</p>", attach=True),
-        "tags": [("campaign", "spring")],
+        "tags": (("campaign", "spring"),),
     }
     fields.update(overrides)
     return MessageRecord(**fields)  # type: ignore[arg-type]  # test factory: keys checked at run time
@@ -77,10 +77,10 @@ def test_localstack_raw_send_keeps_raw_data_and_envelope_only_bcc() -> None:
     record = _record(
         kind="raw",
         operation="SendRawEmail",
-        to=["to@example.com"],
-        cc=[],
-        bcc=[],
-        recipients=["to@example.com", "hidden@example.com"],
+        to=("to@example.com",),
+        cc=(),
+        bcc=(),
+        recipients=("to@example.com", "hidden@example.com"),
         raw=raw,
     )
     out = localstack_json(record)
@@ -146,7 +146,7 @@ def test_message_json_inlines_raw_as_text_or_base64() -> None:
 
 def test_message_json_survives_json_and_parses_back_into_the_typed_record() -> None:
     record = _record(
-        events=[{"type": "Delivery", "recipients": ["to@example.com"]}],
+        events=({"type": "Delivery", "recipients": ["to@example.com"]},),
         outcomes={"to@example.com": "delivered"},
         raw=_mime(subject="Hello", text="body", html=None) + b"\xff",
     )

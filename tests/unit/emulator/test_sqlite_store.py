@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -28,13 +29,16 @@ def _record(n: int, *, account: str = "111111111111", region: str = "us-east-1")
         timestamp=1_700_000_000.0 + n,
         source="Sender <s@example.com>",
         envelope_from="s@example.com",
-        to=[f"a{n}@example.com"],
-        recipients=[f"a{n}@example.com"],
+        to=(f"a{n}@example.com",),
+        cc=(f"Cc <c{n}@example.com>",),
+        bcc=("b@example.com",),
+        recipients=(f"a{n}@example.com", f"c{n}@example.com", "b@example.com"),
+        reply_to=("r@example.com", "s@example.com"),
         subject=f"subject {n} ✓",
         raw=b"From: s@example.com\r\nSubject: x\r\n\r\nbody \xff\x00",
-        tags=[("campaign", "c1"), ("n", str(n))],
+        tags=(("campaign", "c1"), ("n", str(n))),
         outcomes={f"a{n}@example.com": "delivered"},
-        events=[{"eventType": "Send", "n": n}],
+        events=({"eventType": "Send", "n": n},),
     )
 
 
@@ -55,6 +59,27 @@ def test_added_record_comes_back_field_for_field(store: SqliteMessageStore) -> N
     assert store.get("missing") is None
 
 
+def test_sequence_fields_are_stored_as_json_lists_and_read_back_as_tuples(
+    store: SqliteMessageStore,
+) -> None:
+    # The JSON is what emulators that kept these fields as lists wrote, so their databases load.
+    store.add(_record(1))
+    with store.lock:
+        (stored,) = store.connection.execute("SELECT fields FROM messages").fetchone()
+    fields = json.loads(stored)
+    assert fields["cc"] == ["Cc <c1@example.com>"]
+    assert fields["tags"] == [["campaign", "c1"], ["n", "1"]]
+    assert fields["events"] == [{"eventType": "Send", "n": 1}]
+
+    again = store.get("msg-0001")
+
+    assert again is not None
+    for name in ("to", "cc", "bcc", "recipients", "reply_to", "tags", "events"):
+        assert type(getattr(again, name)) is tuple, name
+    assert again.tags == (("campaign", "c1"), ("n", "1"))
+    assert again.events == ({"eventType": "Send", "n": 1},)
+
+
 def test_records_iterate_in_insertion_order_with_filters(store: SqliteMessageStore) -> None:
     for n in range(600):  # more than one iteration page
         store.add(
@@ -71,7 +96,7 @@ def test_records_iterate_in_insertion_order_with_filters(store: SqliteMessageSto
 def test_update_persists_changes_and_ignores_unknown_ids(store: SqliteMessageStore) -> None:
     record = _record(1)
     store.add(record)
-    record.events.append({"eventType": "Delivery"})
+    record.add_event({"eventType": "Delivery"})
     record.status = "rendering_failure"
     store.update(record)
     store.update(_record(2))  # never added
@@ -121,7 +146,7 @@ def test_unknown_stored_fields_are_ignored_and_missing_ones_defaulted(
         )
     record = store.get("msg-0001")
     assert record is not None
-    assert (record.api, record.kind, record.tags, record.events) == ("v1", "raw", [], [])
+    assert (record.api, record.kind, record.tags, record.events) == ("v1", "raw", (), ())
 
 
 def test_concurrent_adds_from_threads_are_all_kept(store: SqliteMessageStore) -> None:
@@ -199,7 +224,7 @@ def test_a_foreign_messages_table_is_refused(tmp_path: Path) -> None:
 
 def test_a_record_with_deferred_events_reads_back_with_them(store: SqliteMessageStore) -> None:
     record = _record(3)
-    record.events = []
+    record.events = ()
     record.deferred_events = events.deferred_marker(ooto_transient_bounce=True)
     store.add(record)
 
