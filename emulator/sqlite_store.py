@@ -99,6 +99,7 @@ def connect(path: str | Path) -> sqlite3.Connection:
 
 def _encode_fields(record: MessageRecord) -> str:
     data = {name: getattr(record, name) for name in _RECORD_FIELDS if name not in _COLUMNS}
+    data["outcomes"] = dict(record.outcomes)  # an `Outcomes` is no dict to json
     deferred = record.deferred_events
     # Kept as an object, so the generated events come back on read (emulator.events).
     data["deferred_events"] = None if deferred is None else dataclasses.asdict(deferred)

@@ -29,7 +29,7 @@ from emulator.ses import mime, policy, simulator, throttle
 from emulator.ses.context import RequestContext
 from emulator.ses.errors import Api
 from emulator.ses.state import AccountState, Template
-from emulator.store import MessageRecord, SendKind
+from emulator.store import MessageRecord, Outcomes, SendKind
 
 __all__ = [
     "STATISTICS_BUCKET_SECONDS",
@@ -441,10 +441,13 @@ def _record(shared: _Shared, check: policy.Check, draft: policy.Draft) -> Messag
     now = check.now
     reasons = shared.suppressed_reasons
     state = check.state
-    outcomes: dict[str, str] = {
-        rcpt: simulator.outcome_for(rcpt, state, suppressed_reasons=reasons)
-        for rcpt in draft.recipients
-    }
+    outcomes = Outcomes(
+        draft.recipients,
+        [
+            simulator.outcome_for(rcpt, state, suppressed_reasons=reasons)
+            for rcpt in draft.recipients
+        ],
+    )
     if check.raw is not None:
         raw_bytes = check.raw.rebuild(
             drop=_STRIPPED_RAW_HEADERS,

@@ -1,8 +1,13 @@
-"""MessageRecord: immutable address fields, and the events noted on a record."""
+"""MessageRecord: immutable address fields, the events noted on a record, its outcomes."""
 
 from __future__ import annotations
 
-from emulator.store import MessageRecord
+import gc
+import sys
+
+import pytest
+
+from emulator.store import MessageRecord, Outcomes
 
 
 def _record() -> MessageRecord:
@@ -38,3 +43,43 @@ def test_noted_events_keep_their_order_and_a_replacement_keeps_its_place() -> No
         {"id": "b", "type": "Delivery"},
         {"type": "relay", "status": "sent"},
     )
+
+
+def test_outcomes_read_like_the_dict_of_recipient_to_outcome() -> None:
+    outcomes = Outcomes(("a@x.com", "b@x.com", "c@x.com"), ("delivered", "bounce", "delivered"))
+
+    assert outcomes == {"a@x.com": "delivered", "b@x.com": "bounce", "c@x.com": "delivered"}
+    assert outcomes == {"a@x.com": "delivered", "b@x.com": "bounce", "c@x.com": "delivered"}
+    assert list(outcomes) == ["a@x.com", "b@x.com", "c@x.com"]
+    assert (len(outcomes), outcomes["b@x.com"], outcomes.get("z@x.com")) == (3, "bounce", None)
+    assert "c@x.com" in outcomes
+    assert "C@x.com" not in outcomes  # keys compare exactly, as a dict's do
+    with pytest.raises(KeyError, match=r"z@x\.com"):
+        outcomes["z@x.com"]
+    assert repr(outcomes) == (
+        "Outcomes({'a@x.com': 'delivered', 'b@x.com': 'bounce', 'c@x.com': 'delivered'})"
+    )
+
+
+def test_outcomes_shared_by_every_recipient_are_one_string() -> None:
+    recipients = ("a@x.com", "b@x.com")
+    same = Outcomes(recipients, ["delivered", "delivered"])
+    assert dict(same) == {"a@x.com": "delivered", "b@x.com": "delivered"}
+    # What issue 8 measures: nothing per message but the 48-byte object itself, which holds
+    # the record's recipients tuple and the one outcome string.
+    assert sys.getsizeof(same) <= 48
+    held = [r for r in gc.get_referents(same) if not isinstance(r, type)]
+    assert len(held) == 2
+    assert held[0] is recipients or held[1] is recipients
+    assert "delivered" in held
+    assert dict(Outcomes((), ())) == {}
+
+
+def test_a_recipient_listed_twice_keeps_its_first_outcome_once() -> None:
+    outcomes = Outcomes(("a@x.com", "b@x.com", "a@x.com"), ("bounce", "delivered", "ooto"))
+    assert list(outcomes.items()) == [("a@x.com", "bounce"), ("b@x.com", "delivered")]
+
+
+def test_outcomes_need_one_outcome_per_recipient() -> None:
+    with pytest.raises(ValueError, match=r"one per recipient \(2\), got 1"):
+        Outcomes(("a@x.com", "b@x.com"), ("delivered",))

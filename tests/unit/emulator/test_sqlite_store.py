@@ -15,7 +15,13 @@ import pytest
 
 from emulator import events
 from emulator.sqlite_store import SqliteMessageStore, StoreError
-from emulator.store import DeferredEvents, InMemoryStore, MessageRecord, MessageStore
+from emulator.store import (
+    DeferredEvents,
+    InMemoryStore,
+    MessageRecord,
+    MessageStore,
+    Outcomes,
+)
 
 
 def _record(n: int, *, account: str = "111111111111", region: str = "us-east-1") -> MessageRecord:
@@ -78,6 +84,24 @@ def test_sequence_fields_are_stored_as_json_lists_and_read_back_as_tuples(
         assert type(getattr(again, name)) is tuple, name
     assert again.tags == (("campaign", "c1"), ("n", "1"))
     assert again.events == ({"eventType": "Send", "n": 1},)
+
+
+def test_the_send_pipeline_s_outcomes_read_back_as_the_same_mapping(
+    store: SqliteMessageStore,
+) -> None:
+    record = _record(1)
+    record.outcomes = Outcomes(record.recipients, ("delivered", "bounce", "delivered"))
+    store.add(record)
+
+    again = store.get("msg-0001")
+
+    assert again is not None
+    assert again.outcomes == {
+        "a1@example.com": "delivered",
+        "c1@example.com": "bounce",
+        "b@example.com": "delivered",
+    }
+    assert again == record
 
 
 def test_records_iterate_in_insertion_order_with_filters(store: SqliteMessageStore) -> None:
