@@ -280,12 +280,46 @@ def test_split_variant_gets_its_own_ratio_targets_and_verdict_columns() -> None:
     assert "--split ≥ 1.5× aws-ses-v2-local: met" in summary["v1 SendEmail, C=32: req/s"]["target"]
 
 
+def test_split_variant_has_its_own_start_and_memory_targets() -> None:
+    cells = [
+        cell("seskit emulator (split)", "v1 SendEmail", 32, 8000),
+        cell("moto server", "v1 SendEmail", 32, 500),
+    ]
+    report = report_with(cells, ready=0.3, rss_after=200 * MB)
+    report.startup.append(
+        StartupResult(server="seskit emulator (split)", seconds=(0.6,), probe="GetAccount")
+    )
+    report.split_memory = MemoryResult(
+        messages=100_000,
+        message_bytes=2048,
+        rss_before=100 * MB,
+        rss_after=390 * MB,
+        hwm_after=390 * MB,
+        seconds=10.0,
+        path="v2 SendBulkEmail",
+    )
+
+    checks = {check.target: check for check in check_targets(report)}
+
+    assert (checks["start-to-ready ≤ 0.5 s"].met, checks["--split start-to-ready ≤ 0.5 s"].met) == (
+        True,
+        False,
+    )
+    split_memory = checks["--split 100,000 stored 2 KB messages: RSS ≤ 400 MB"]
+    assert (split_memory.measured, split_memory.met) == ("390 MB RSS", True)
+    assert checks["v1 SendEmail, C=32: --split ≥ 10× moto server"].measured == "16.0×"
+    text = render_report(report)
+    assert "| seskit emulator | 100,000 | 2,048 B | 50 | 200 | 150 |" in text
+    assert "| seskit emulator (split) | 100,000 | 2,048 B | 100 | 390 | 290 |" in text
+
+
 def test_split_targets_are_absent_when_the_variant_was_not_measured() -> None:
     report = report_with(
         [cell("seskit emulator", "v1 SendEmail", 32, 6000)], ready=0.3, rss_after=100 * MB
     )
 
     assert not [check for check in check_targets(report) if "--split" in check.target]
+    assert "(split)" not in render_report(report).split("## Memory", 1)[1].split("##", 1)[0]
 
 
 def test_process_tree_finds_a_server_and_its_child_processes() -> None:
