@@ -58,7 +58,7 @@ from emulator.split import (
 if TYPE_CHECKING:
     from emulator.ses.context import Params
 
-__all__ = ["Front", "OwnerLink", "is_sns_request", "main"]
+__all__ = ["FRAME_CALLS", "Front", "OwnerLink", "is_sns_request", "main"]
 
 log = logging.getLogger("emulator")
 
@@ -85,6 +85,12 @@ _HOP_BY_HOP = frozenset(
 _NOT_PASSED_BACK = _HOP_BY_HOP | {"date", "server"}
 
 
+# A frame goes to the owner once it holds this many calls, else at the end of the loop turn.
+# Many requests arrive in one turn under load: sending them in small frames lets the owner run
+# the first ones while the front still parses the rest, instead of the two taking turns.
+FRAME_CALLS = 4
+
+
 def is_sns_request(raw_query: str, body: bytes) -> bool:
     """Whether ``POST /`` goes to the SNS API middleware rather than to SES v1."""
     if raw_query and dict(parse_qsl(raw_query)).get("Action") in SNS_ACTIONS:
@@ -93,7 +99,8 @@ def is_sns_request(raw_query: str, body: bytes) -> bool:
 
 
 class OwnerLink:
-    """The front's end of the operation socket: calls made in one loop turn go as one frame."""
+    """The front's end of the operation socket: the calls made in one loop turn go in frames of
+    up to `FRAME_CALLS` calls."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
@@ -126,7 +133,9 @@ class OwnerLink:
         self._queue.append(
             (self._next, api, operation, params, account_id, region, request_id, check_faults)
         )
-        if not self._flushing:
+        if len(self._queue) >= FRAME_CALLS:
+            self._flush()  # the owner starts on these while this loop turn parses the rest
+        elif not self._flushing:
             self._flushing = True
             loop.call_soon(self._flush)
         return future
@@ -134,7 +143,7 @@ class OwnerLink:
     def _flush(self) -> None:
         self._flushing = False
         queue, self._queue = self._queue, []
-        if self.closed.is_set():
+        if not queue or self.closed.is_set():
             return
         try:
             self.writer.write(encode_frame(queue))

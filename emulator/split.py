@@ -25,9 +25,11 @@ the two interpreters load on two cores at once.
 
 The wire
 --------
-A *frame* is a 4-byte big-endian length and a pickle (protocol 5). The front sends one frame
-per event-loop turn holding every call made in that turn (a list of `Call`), and the owner
-answers each frame with one frame holding a `Reply` per call, in order. Pickle runs arbitrary
+A *frame* is a 4-byte big-endian length and a pickle (protocol 5). The front sends the calls
+made in one event-loop turn in frames (a list of `Call`) of up to `emulator.front.FRAME_CALLS`
+calls: a full frame at once, so the owner runs it while the front parses the next requests,
+the rest at the end of the turn. The owner answers each frame with one frame holding a
+`Reply` per call, in order. Pickle runs arbitrary
 code when it loads, which is acceptable only because nothing but the two processes of one
 emulator can reach the socket: it lives in a directory only the emulator's user can enter.
 
