@@ -64,7 +64,7 @@ from typing import Any, Final, Literal
 
 from emulator.ses import identities, simulator
 from emulator.ses.state import AccountState, Identity
-from emulator.store import DeferredEvents, MessageRecord
+from emulator.store import DeferredEvents, MessageRecord, PerMessage
 
 __all__ = [
     "DELAY_TYPES",
@@ -872,19 +872,10 @@ def record_events(record: MessageRecord) -> list[dict[str, Any]]:
 # Message views (the control API, the inbox's poll every second) generate a message's deferred
 # events on every read; the virus scan is the costly part (a multipart message with encoded
 # parts: ~0.1-0.4 ms), and its answer never changes, so it is kept per message. Keyed by message
-# id (random; a stored message never changes), bounded by count.
-_VIEWED_VIRUS: dict[str, bool] = {}
-_VIEWED_VIRUS_MAX_ENTRIES: Final = 16_384
-
-
-def _viewed_is_virus(record: MessageRecord) -> bool:
-    found = _VIEWED_VIRUS.get(record.id)
-    if found is None:
-        found = _is_virus(record.raw)
-        if len(_VIEWED_VIRUS) >= _VIEWED_VIRUS_MAX_ENTRIES:
-            _VIEWED_VIRUS.clear()
-        _VIEWED_VIRUS[record.id] = found
-    return found
+# id, bounded by count.
+_viewed_is_virus: PerMessage[bool] = PerMessage(
+    lambda record: _is_virus(record.raw), max_entries=16_384
+)
 
 
 @dataclass(slots=True, eq=False)

@@ -45,7 +45,7 @@ from emulator.ses import identities as identity_ops
 from emulator.ses.errors import SesError
 from emulator.ses.identities import IdentityKind
 from emulator.ses.state import Backend, Identity
-from emulator.store import AttachmentInfo, MessageParts, MessageRecord, parse_parts
+from emulator.store import AttachmentInfo, MessageParts, MessageRecord, PerMessage, parse_parts
 
 __all__ = [
     "API_VERSION",
@@ -169,19 +169,10 @@ _PARTS = _PartsCache(budget_bytes=64 * 1024 * 1024)
 # The summary view (the inbox polls it every second for up to 500 messages) shows each
 # message's attachments but not its bodies. Their list is kept per message, so a message is
 # parsed for it once, not once per poll as the byte-bounded parts cache above would for a page
-# of large messages. Keyed by message id: ids are random, and a stored message never changes.
-_ATTACHMENTS: dict[str, list[AttachmentInfo]] = {}
-_ATTACHMENTS_MAX_ENTRIES: Final = 4 * MAX_LIMIT
-
-
-def _attachments(record: MessageRecord) -> list[AttachmentInfo]:
-    found = _ATTACHMENTS.get(record.id)
-    if found is None:
-        found = _PARTS.parts(record.raw).attachments
-        if len(_ATTACHMENTS) >= _ATTACHMENTS_MAX_ENTRIES:
-            _ATTACHMENTS.clear()
-        _ATTACHMENTS[record.id] = found
-    return found
+# of large messages.
+_attachments: PerMessage[list[AttachmentInfo]] = PerMessage(
+    lambda record: _PARTS.parts(record.raw).attachments, max_entries=4 * MAX_LIMIT
+)
 
 
 def _iso(timestamp: float) -> str:

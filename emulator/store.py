@@ -14,10 +14,10 @@ from __future__ import annotations
 import email
 import email.policy
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from typing import Any, Literal, Protocol
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 __all__ = [
     "AttachmentInfo",
@@ -27,6 +27,7 @@ __all__ = [
     "MessageRecord",
     "MessageStore",
     "Outcomes",
+    "PerMessage",
     "parse_parts",
 ]
 
@@ -156,6 +157,33 @@ class MessageRecord:
 # Noting an event replaces the record's tuple; one lock for every record keeps two threads
 # noting events on one record from losing one, without a lock per stored message.
 _EVENTS_LOCK = threading.Lock()
+
+
+T = TypeVar("T")
+
+
+class PerMessage(Generic[T]):
+    """A derived answer kept per stored message, for views that read messages again and again.
+
+    ``compute(record)`` must depend on nothing that changes once the message is stored (its
+    ``raw`` MIME, say). Answers are keyed by message id, which is random and never reused, and
+    at most ``max_entries`` are kept: when full, the memo is emptied before the next answer.
+    """
+
+    def __init__(self, compute: Callable[[MessageRecord], T], *, max_entries: int) -> None:
+        self._compute = compute
+        self._max_entries = max_entries
+        self._answers: dict[str, T] = {}
+
+    def __call__(self, record: MessageRecord) -> T:
+        answers = self._answers
+        if record.id in answers:
+            return answers[record.id]
+        found = self._compute(record)
+        if len(answers) >= self._max_entries:
+            answers.clear()
+        answers[record.id] = found
+        return found
 
 
 @dataclass(frozen=True, slots=True)

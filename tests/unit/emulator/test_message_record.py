@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import sys
 
 import pytest
 
-from emulator.store import MessageRecord, Outcomes
+from emulator.store import MessageRecord, Outcomes, PerMessage
 
 
 def _record() -> MessageRecord:
@@ -83,3 +84,19 @@ def test_a_recipient_listed_twice_keeps_its_first_outcome_once() -> None:
 def test_outcomes_need_one_outcome_per_recipient() -> None:
     with pytest.raises(ValueError, match=r"one per recipient \(2\), got 1"):
         Outcomes(("a@x.com", "b@x.com"), ("delivered",))
+
+
+def test_a_per_message_answer_is_computed_once_per_id_and_the_memo_stays_bounded() -> None:
+    computed: list[str] = []
+
+    def compute(record: MessageRecord) -> int:
+        computed.append(record.id)
+        return len(record.id)
+
+    memo = PerMessage(compute, max_entries=2)
+    first, second, third = (dataclasses.replace(_record(), id=i) for i in ("a", "bb", "ccc"))
+    assert [memo(first), memo(first), memo(second), memo(second)] == [1, 1, 2, 2]
+    assert computed == ["a", "bb"]
+    assert memo(third) == 3  # full: emptied, then the new answer kept
+    assert [memo(third), memo(first)] == [3, 1]
+    assert computed == ["a", "bb", "ccc", "a"]
