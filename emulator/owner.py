@@ -7,18 +7,17 @@ it imports the whole emulator.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import pickle
 from collections.abc import Sequence
 
 from aiohttp import web
 
-from emulator import gcpolicy
-from emulator.app import BACKEND, build_app, run_handler
+from emulator.app import BACKEND, run_handler
 from emulator.config import Settings
 from emulator.guards import GUARDS, Guards
-from emulator.serving import app_runner, bind_socket, debug_access_log
+from emulator.server import standalone_runner
+from emulator.serving import bind_socket
 from emulator.ses import v1_ops, v2_ops
 from emulator.ses.context import Handler, RequestContext
 from emulator.ses.errors import Api, SesError, internal_failure
@@ -28,8 +27,6 @@ from emulator.split import DELAY, ERROR, OK, Call, Reply, encode_frame, error_da
 __all__ = ["OperationServer", "start"]
 
 log = logging.getLogger("emulator")
-
-_SHUTDOWN_SECONDS = 2.0
 
 _HANDLERS: dict[Api, dict[str, Handler]] = {"v1": v1_ops.HANDLERS, "v2": v2_ops.HANDLERS}
 
@@ -114,16 +111,10 @@ def _picklable(reply: Reply) -> Reply:
 
 
 async def start(settings: Settings, port: int) -> tuple[web.AppRunner, OperationServer, str]:
-    """Build and serve the owner's application on an internal loopback port: its runner, its
-    operation server and the internal URL the front forwards other requests to.
-
-    ``port`` is the public port, not 0 and not the internal one: URLs the emulator hands out
-    (SNS SubscribeURL) must reach the front.
-    """
-    app = build_app(dataclasses.replace(settings, port=port))
-    gcpolicy.install(app)
-    runner = app_runner(app, access_log=debug_access_log(), shutdown_timeout=_SHUTDOWN_SECONDS)
-    await runner.setup()
+    """Serve the owner's application (`emulator.server.standalone_runner`, for the public
+    ``port``) on an internal loopback port: its runner, its operation server and the internal
+    URL the front forwards other requests to."""
+    app, runner = await standalone_runner(settings, port)
     internal = bind_socket("127.0.0.1", 0)
     await web.SockSite(runner, internal).start()
     return runner, OperationServer.of(app), f"http://127.0.0.1:{internal.getsockname()[1]}"

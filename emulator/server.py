@@ -32,7 +32,7 @@ from emulator.serving import app_runner, bind_socket, debug_access_log, http_url
 from emulator.ses.state import Backend
 
 # `app_runner` is documented here for users who serve `build_app` themselves.
-__all__ = ["EmulatorServer", "app_runner", "serve"]
+__all__ = ["EmulatorServer", "app_runner", "serve", "standalone_runner"]
 
 log = logging.getLogger("emulator")
 
@@ -146,11 +146,7 @@ async def serve(settings: Settings, *, ready_line: str, stop: asyncio.Event | No
     with stop_on_signals(stop):
         sock = bind_socket(settings.host, settings.port)
         port = sock.getsockname()[1]
-        # The bound port, not 0: URLs the emulator hands out (SNS SubscribeURL) must reach it.
-        app = build_app(dataclasses.replace(settings, port=port))
-        gcpolicy.install(app)  # no collector pauses under load (emulator/gcpolicy.py)
-        runner = app_runner(app, access_log=debug_access_log(), shutdown_timeout=_SHUTDOWN_SECONDS)
-        await runner.setup()
+        _, runner = await standalone_runner(settings, port)
         try:
             await web.SockSite(runner, sock).start()
             print(ready_line.format(url=http_url(settings.host, port)), flush=True)
@@ -159,3 +155,15 @@ async def serve(settings: Settings, *, ready_line: str, stop: asyncio.Event | No
         finally:
             await runner.cleanup()
     return 0
+
+
+async def standalone_runner(settings: Settings, port: int) -> tuple[web.Application, web.AppRunner]:
+    """The application a standalone emulator serves (``python -m emulator``, and the owner of
+    ``--split``) and its runner, set up: built for ``port``, the public port (not 0: URLs the
+    emulator hands out, such as an SNS SubscribeURL, must reach it), with the GC policy
+    (`emulator.gcpolicy`: no collector pauses under load)."""
+    app = build_app(dataclasses.replace(settings, port=port))
+    gcpolicy.install(app)
+    runner = app_runner(app, access_log=debug_access_log(), shutdown_timeout=_SHUTDOWN_SECONDS)
+    await runner.setup()
+    return app, runner

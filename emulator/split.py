@@ -29,9 +29,9 @@ A *frame* is a 4-byte big-endian length and a pickle (protocol 5). The front sen
 made in one event-loop turn in frames (a list of `Call`) of up to `emulator.front.FRAME_CALLS`
 calls: a full frame at once, so the owner runs it while the front parses the next requests,
 the rest at the end of the turn. The owner answers each frame with one frame holding a
-`Reply` per call, in order. Pickle runs arbitrary
-code when it loads, which is acceptable only because nothing but the two processes of one
-emulator can reach the socket: it lives in a directory only the emulator's user can enter.
+`Reply` per call, in order. Pickle runs arbitrary code when it loads, which is acceptable
+only because nothing but the two processes of one emulator can reach the socket: it lives in
+a directory only the emulator's user can enter.
 
 The first frame on a connection is the owner's hello, ``("hello", settings, internal_url)``;
 the front answers ``("ready", pid)`` once it accepts requests on the public port.
