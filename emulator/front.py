@@ -43,7 +43,7 @@ from emulator.protocols.validate import check_input
 from emulator.protocols.wire import REQUEST_ID_HEADER, WireResponse
 from emulator.serving import app_runner, debug_access_log
 from emulator.ses.errors import Api, SesError, internal_failure, request_too_large
-from emulator.sigv4 import SigningRequest, load_credentials_file, verify_request
+from emulator.sigv4 import SigningRequest, credentials_of, verify_request
 from emulator.split import (
     DELAY,
     ERROR,
@@ -62,9 +62,6 @@ __all__ = ["FRAME_CALLS", "Front", "OwnerLink", "is_sns_request", "main"]
 
 log = logging.getLogger("emulator")
 
-
-# emulator/sns.py's sns_api middleware answers these on "/" (query Action, or a form body that
-# botocore starts with the Action); such requests go to the owner, which holds the publisher.
 
 # RFC 9110 §7.6.1 connection-specific fields, and what the front itself sets on each message.
 _HOP_BY_HOP = frozenset(
@@ -92,7 +89,9 @@ FRAME_CALLS = 4
 
 
 def is_sns_request(raw_query: str, body: bytes) -> bool:
-    """Whether ``POST /`` goes to the SNS API middleware rather than to SES v1."""
+    """Whether ``POST /`` goes to the SNS API middleware rather than to SES v1 (query Action,
+    or a form body that botocore starts with the Action): the owner, which holds the event
+    publisher, answers those."""
     if raw_query and dict(parse_qsl(raw_query)).get("Action") in SNS_ACTIONS:
         return True
     return is_sns_body(body)
@@ -189,9 +188,7 @@ class Front:
         self.session = session
         self.v1 = models.load("v1")
         self.router = restjson.Router(models.load("v2"))
-        self.credentials = dict(settings.credentials)
-        if settings.credentials_file is not None:
-            self.credentials.update(load_credentials_file(settings.credentials_file))
+        self.credentials = credentials_of(settings)
 
     def app(self) -> web.Application:
         """The front's application: SES on "/" and "/v2/…", everything else forwarded."""
@@ -233,13 +230,8 @@ class Front:
                 limit=self.settings.max_request_bytes,
             )
         if self.settings.auth == "verify":
-            path, _, raw_query = request.raw_path.partition("?")
-            signing = SigningRequest(
-                method=request.method,
-                path=path or "/",
-                query=raw_query,
-                headers=tuple(request.headers.items()),
-                body=raw,  # SigV4 signs the bytes as sent, before any Content-Encoding
+            signing = SigningRequest.received(
+                request.method, request.raw_path, request.headers.items(), raw
             )
             verify_request(signing, credentials=self.credentials, now=time.time())
         return body

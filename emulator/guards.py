@@ -55,7 +55,7 @@ from emulator.ses.state import Backend
 from emulator.sigv4 import (
     SigningRequest,
     check_control_token,
-    load_credentials_file,
+    credentials_of,
     verify_request,
 )
 
@@ -124,9 +124,7 @@ class Guards:
         self.backend = backend
         self.rules = rules
         self.rng = random.Random()
-        self.credentials = dict(settings.credentials)
-        if settings.credentials_file is not None:
-            self.credentials.update(load_credentials_file(settings.credentials_file))
+        self.credentials = credentials_of(settings)
         self.states: StateStore | None = None
         self.v1 = models.load("v1")
         self.router = restjson.Router(models.load("v2"))
@@ -236,19 +234,13 @@ class Guards:
 
     @web.middleware
     async def sigv4(self, request: web.Request, handler: _Endpoint) -> web.StreamResponse:
-        path, _, raw_query = request.raw_path.partition("?")
-        api = _api_of(path)
+        api = _api_of(request.raw_path.partition("?")[0])
         if api is None or self.settings.auth != "verify":
             return await handler(request)
-        # The body as sent (cached: readable_body has read it), not as decoded: SigV4's payload
-        # hash covers the bytes on the wire, after any Content-Encoding was applied.
+        # The body as sent (cached: readable_body has read it), not as decoded.
         body = await request.read()
-        signing = SigningRequest(
-            method=request.method,
-            path=path or "/",
-            query=raw_query,
-            headers=tuple(request.headers.items()),
-            body=body,
+        signing = SigningRequest.received(
+            request.method, request.raw_path, request.headers.items(), body
         )
         try:
             verify_request(signing, credentials=self.credentials, now=time.time())

@@ -48,7 +48,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote, unquote
 
-from emulator.config import SettingsError
+from emulator.config import Settings, SettingsError
 from emulator.ses.errors import SesError, Wire
 
 __all__ = [
@@ -61,6 +61,7 @@ __all__ = [
     "canonical_uri",
     "check_control_token",
     "constant_time_equal",
+    "credentials_of",
     "derive_signing_key",
     "incomplete_signature",
     "invalid_client_token_id",
@@ -101,6 +102,16 @@ class SigningRequest:
     query: str
     headers: tuple[tuple[str, str], ...]
     body: bytes = b""
+
+    @classmethod
+    def received(
+        cls, method: str, raw_path: str, headers: Iterable[tuple[str, str]], body: bytes
+    ) -> SigningRequest:
+        """The request as a server received it: ``raw_path`` with its query (aiohttp's
+        ``request.raw_path``), ``body`` as sent (before any ``Content-Encoding`` is undone:
+        the payload hash covers the bytes on the wire)."""
+        path, _, query = raw_path.partition("?")
+        return cls(method=method, path=path or "/", query=query, headers=tuple(headers), body=body)
 
     def __post_init__(self) -> None:
         if not self.method:
@@ -536,6 +547,15 @@ def check_control_token(headers: Iterable[tuple[str, str]], token: str | None) -
             if scheme.lower() == "bearer" and constant_time_equal(candidate.strip(), token):
                 return True
     return False
+
+
+def credentials_of(settings: Settings) -> dict[str, str]:
+    """Access key → secret for ``--auth verify``: ``Settings.credentials``, then those of
+    ``Settings.credentials_file`` (`load_credentials_file`; `SettingsError` if unreadable)."""
+    credentials = dict(settings.credentials)
+    if settings.credentials_file is not None:
+        credentials.update(load_credentials_file(settings.credentials_file))
+    return credentials
 
 
 def load_credentials_file(path: str) -> dict[str, str]:

@@ -501,3 +501,17 @@ def test_error_messages_never_echo_unencodable_text(authorization: str) -> None:
         verify_request(request, credentials=CREDS, now=0.0)
     assert _code(exc)[0] == "IncompleteSignature"
     exc.value.message.encode("utf-8")  # would raise UnicodeEncodeError on a lone surrogate
+
+
+def test_a_received_request_splits_its_raw_path_and_keeps_headers_and_body_as_sent() -> None:
+    received = SigningRequest.received(
+        "POST", "/v2/email/outbound-emails?a=%20b", [("Host", "h"), ("X-A", "1")], b"\x1f\x8b"
+    )
+    assert received == SigningRequest(
+        method="POST",
+        path="/v2/email/outbound-emails",
+        query="a=%20b",
+        headers=(("Host", "h"), ("X-A", "1")),
+        body=b"\x1f\x8b",
+    )
+    assert SigningRequest.received("POST", "?Action=X", [], b"").path == "/"
