@@ -125,9 +125,7 @@ class _Service:
     async def handle_v1(self, request: web.Request) -> web.Response:
         request_id: str = request[REQUEST_ID]
         try:
-            body = request.get(guards.BODY)  # decoded per Content-Encoding by a guard
-            if body is None:
-                body = await request.read()  # no body (or an app without the guards)
+            body = await guards.body_of(request)
             fields = request.get(guards.V1_FORM)  # decoded already by a fault or state guard
             if fields is None:
                 fields = query.parse_form(body, request.rel_url.raw_query_string)
@@ -149,9 +147,7 @@ class _Service:
         path, _, raw_query = request.raw_path.partition("?")
         try:
             binding, values = self.router.match(request.method, path)
-            body = request.get(guards.BODY)  # decoded per Content-Encoding by a guard
-            if body is None:
-                body = await request.read()  # no body (or an app without the guards)
+            body = await guards.body_of(request)
             operation, params = restjson.parse_request(binding, values, raw_query, body)
             output = self._run(request, "v2", operation, params)
             wire = restjson.serialize_result(operation, output, request_id)

@@ -65,6 +65,7 @@ __all__ = [
     "STATE_STORE",
     "V1_FORM",
     "Guards",
+    "body_of",
     "install",
     "is_read_only",
 ]
@@ -89,6 +90,13 @@ V1_FORM: web.RequestKey[dict[str, str]] = web.RequestKey("v1_form", dict)
 _Endpoint = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _READ_ONLY_PREFIXES = ("Get", "List", "Describe", "TestRender")
 _CONTROL_PREFIXES = ("/_emulator", "/_aws")
+
+
+async def body_of(request: web.Request) -> bytes:
+    """An SES request's body as its endpoint reads it: decoded per ``Content-Encoding`` when
+    ``readable_body`` has (`BODY`), else as read (no body, or an app without the guards)."""
+    body = request.get(BODY)
+    return body if body is not None else await request.read()
 
 
 def is_read_only(operation: str) -> bool:
@@ -144,10 +152,7 @@ class Guards:
             if api == "v1":
                 fields = request.get(V1_FORM)
                 if fields is None:
-                    body = request.get(BODY)
-                    if body is None:
-                        body = await request.read()
-                    fields = query.parse_form(body, raw_query)
+                    fields = query.parse_form(await body_of(request), raw_query)
                     request[V1_FORM] = fields
                 return fields.get("Action", "")
             binding, _ = self.router.match(request.method, path)
