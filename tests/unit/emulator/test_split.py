@@ -18,6 +18,7 @@ from emulator.faults import FAULT_RULES
 from emulator.front import FRAME_CALLS, OwnerLink, is_sns_request
 from emulator.guards import GUARDS
 from emulator.owner import OperationServer
+from emulator.persistence import StateStore
 from emulator.ses import v2_ops
 from emulator.ses.context import Params, RequestContext
 from emulator.ses.errors import SesError, Wire, template_does_not_exist
@@ -192,12 +193,17 @@ def test_a_call_without_params_meets_the_faults_only(
     assert stored(owner) == 0
 
 
-def test_state_is_saved_after_a_change_with_a_data_dir(tmp_path: Path) -> None:
+def with_data_dir(tmp_path: Path) -> tuple[OperationServer, StateStore]:
+    """An owner whose application keeps its state in ``tmp_path``, and that state store."""
     app = build_app(Settings(verified_identities=(SENDER,), data_dir=str(tmp_path)))
-    owner = OperationServer.of(app)
-    saved: list[str] = []
     states = app[GUARDS].states
     assert states is not None
+    return OperationServer.of(app), states
+
+
+def test_state_is_saved_after_a_change_with_a_data_dir(tmp_path: Path) -> None:
+    owner, states = with_data_dir(tmp_path)
+    saved: list[str] = []
     real_save = states.save
 
     def save(state: AccountState) -> None:
@@ -212,10 +218,7 @@ def test_state_is_saved_after_a_change_with_a_data_dir(tmp_path: Path) -> None:
 
 
 def test_a_failed_save_is_answered_as_internal_failure(tmp_path: Path) -> None:
-    app = build_app(Settings(data_dir=str(tmp_path)))
-    owner = OperationServer.of(app)
-    states = app[GUARDS].states
-    assert states is not None
+    owner, states = with_data_dir(tmp_path)
 
     def fail(state: object) -> None:
         raise sqlite3.OperationalError("disk full")
@@ -228,10 +231,7 @@ def test_a_failed_save_is_answered_as_internal_failure(tmp_path: Path) -> None:
 
 
 def test_an_unexpected_failure_fails_that_call_alone(tmp_path: Path) -> None:
-    app = build_app(Settings(data_dir=str(tmp_path)))
-    owner = OperationServer.of(app)
-    states = app[GUARDS].states
-    assert states is not None
+    owner, states = with_data_dir(tmp_path)
 
     def fail(state: object) -> None:
         raise OSError("the data dir went away")
