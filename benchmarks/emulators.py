@@ -351,25 +351,11 @@ def check_targets(report: Report) -> list[TargetCheck]:
     checks: list[TargetCheck] = []
     c = TARGET_CONCURRENCY
     for operation in TARGET_OPERATIONS:
-        ours = _cell(report.cells, OURS, operation, c)
-        for peer, target in ((MOTO, TARGET_VS_MOTO), (SES_V2_LOCAL, TARGET_VS_SES_V2_LOCAL)):
-            value = ratio(ours, _cell(report.cells, peer, operation, c))
-            checks.append(
-                TargetCheck(
-                    target=f"{operation}, C={c}: ≥ {target:g}× {peer}",
-                    measured=format_ratio(value),
-                    met=None if value is None else value >= target,
-                )
-            )
-        p99 = ours.p99_ms if ours is not None and ours.status == "ok" else None
-        checks.append(
-            TargetCheck(
-                target=f"{operation}, C={c}: p99 ≤ {TARGET_P99_MS:g} ms",
-                measured="—" if p99 is None else f"{p99:.1f} ms",
-                met=None if p99 is None else p99 <= TARGET_P99_MS,
-            )
-        )
-        checks += _split_checks(report, operation)
+        checks += _throughput_checks(report, OURS, operation, "")
+        # The --split rows only when that variant was measured; named "<operation>, C=32:
+        # --split ..." so the runner's summary lists them beside one process's on the same row.
+        if _cell(report.cells, OURS_SPLIT, operation, c) is not None:
+            checks += _throughput_checks(report, OURS_SPLIT, operation, "--split ")
     checks.append(_ready_check(report, OURS, ""))
     checks.append(_memory_check(report.memory, ""))
     if any(item.server == OURS_SPLIT for item in report.startup):
@@ -401,37 +387,31 @@ def _memory_check(memory: MemoryResult | None, prefix: str) -> TargetCheck:
     return TargetCheck(target=target, measured=measured, met=total_mb <= TARGET_MEMORY_MB)
 
 
-def _split_checks(report: Report, operation: str) -> list[TargetCheck]:
-    """The ratio and p99 targets for ``--split`` (only when that variant was measured; its
-    start-to-ready and memory targets are checked in `check_targets`).
-
-    Named ``"<operation>, C=32: --split ..."`` so the runner's summary lists them beside the
-    single process's verdicts on the same row.
-    """
+def _throughput_checks(
+    report: Report, server: str, operation: str, prefix: str
+) -> list[TargetCheck]:
+    """``server``'s ratio targets against each peer and its p99 target, for ``operation``."""
     c = TARGET_CONCURRENCY
-    split = _cell(report.cells, OURS_SPLIT, operation, c)
-    if split is None:
-        return []
-    value = ratio(split, _cell(report.cells, SES_V2_LOCAL, operation, c))
-    vs_moto = ratio(split, _cell(report.cells, MOTO, operation, c))
-    p99 = split.p99_ms if split.status == "ok" else None
-    return [
+    ours = _cell(report.cells, server, operation, c)
+    checks = []
+    for peer, target in ((MOTO, TARGET_VS_MOTO), (SES_V2_LOCAL, TARGET_VS_SES_V2_LOCAL)):
+        value = ratio(ours, _cell(report.cells, peer, operation, c))
+        checks.append(
+            TargetCheck(
+                target=f"{operation}, C={c}: {prefix}≥ {target:g}× {peer}",
+                measured=format_ratio(value),
+                met=None if value is None else value >= target,
+            )
+        )
+    p99 = ours.p99_ms if ours is not None and ours.status == "ok" else None
+    checks.append(
         TargetCheck(
-            target=f"{operation}, C={c}: --split ≥ {TARGET_VS_MOTO:g}× {MOTO}",
-            measured=format_ratio(vs_moto),
-            met=None if vs_moto is None else vs_moto >= TARGET_VS_MOTO,
-        ),
-        TargetCheck(
-            target=f"{operation}, C={c}: --split ≥ {TARGET_VS_SES_V2_LOCAL:g}× {SES_V2_LOCAL}",
-            measured=format_ratio(value),
-            met=None if value is None else value >= TARGET_VS_SES_V2_LOCAL,
-        ),
-        TargetCheck(
-            target=f"{operation}, C={c}: --split p99 ≤ {TARGET_P99_MS:g} ms",
+            target=f"{operation}, C={c}: {prefix}p99 ≤ {TARGET_P99_MS:g} ms",
             measured="—" if p99 is None else f"{p99:.1f} ms",
             met=None if p99 is None else p99 <= TARGET_P99_MS,
-        ),
-    ]
+        )
+    )
+    return checks
 
 
 def collapse_profile(
